@@ -1,0 +1,1 @@
+"""segbench's harness: CLI, datasets, measurement, training, reports and regression checks."""

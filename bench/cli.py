@@ -1,0 +1,126 @@
+"""The command line: `python -m bench` and `segbench` (the same program)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.errors import EXIT_BAD_INPUT, EXIT_OK, BadInput
+
+DESCRIPTION = ("segbench: compare semantic-segmentation systems (ENet, SegNet, UNet, PSPNet, "
+               "DeepLabv3+ and classical methods) on parameters, FLOPs, latency, memory and mIoU, "
+               "and check the ENet paper's claims.")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from bench.datasets import DATASETS
+    from bench.profiles import PROFILES
+    from models import list_systems
+
+    systems = list_systems()
+    width = max(len(s.name) for s in systems)
+    print("Systems:")
+    for s in systems:
+        caps = ", ".join(k for k, v in vars(s.capabilities).items() if v) or "none"
+        print(f"  {s.name:<{width}}  [{s.kind}] {s.description}")
+        print(f"  {'':<{width}}  paper: {s.paper}")
+        print(f"  {'':<{width}}  input divisor: {s.input_divisor}, min size: {s.min_size}, "
+              f"supports: {caps}")
+        if args.verbose and s.notes:
+            print(f"  {'':<{width}}  notes: {s.notes}")
+    print("\nDatasets:")
+    for d in DATASETS.values():
+        print(f"  {d.name:<12} {d.num_classes} classes: {d.description}")
+    print("\nProfiles:")
+    for p in PROFILES.values():
+        print(f"  {p.name:<8} {p.description} ({p.epochs} epochs, batch {p.batch_size}, "
+              f"{p.train_size[0]}x{p.train_size[1]})")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bench import runner
+    from bench.datasets import get_dataset_spec
+    from bench.options import (parse_ints, parse_precisions, parse_sizes, resolve_device,
+                               split_list)
+    from bench.profiles import get_profile
+    from models import get_system
+
+    systems = split_list(args.models) if args.models else list(runner.DEEP_MODELS)
+    for name in systems:
+        get_system(name)  # unknown names fail here, before anything is measured
+    skip = split_list(args.skip or "")
+    for s in skip:
+        if s not in ("accuracy", "efficiency"):
+            raise BadInput(f"--skip '{s}': expected accuracy or efficiency")
+    get_dataset_spec(args.dataset)
+    get_profile(args.profile)
+    config = runner.RunConfig(
+        systems=systems, dataset=args.dataset, data_root=args.data_root,
+        device=resolve_device(args.device), sizes=parse_sizes(args.sizes),
+        precisions=parse_precisions(args.precision),
+        batch_sizes=parse_ints(args.batch_sizes, "batch size"), profile=args.profile,
+        skip=skip, out=args.out, seed=args.seed)
+    out_dir = runner.run(config)
+    print(f"results: {out_dir / 'results.json'}\nreport:  {out_dir / 'report.md'}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segbench", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("list", help="list systems, datasets and profiles",
+                       description="List every registered system with its kind, description, "
+                                   "paper and capabilities, then the datasets and profiles.")
+    p.add_argument("-v", "--verbose", action="store_true", help="also show each entry's notes")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("run", help="measure systems and write results.json and report.md",
+                       description="Measure the systems on the grid of sizes, precisions and "
+                                   "batch sizes and write results.json, CSVs and report.md into "
+                                   "the run folder. With no arguments: the five deep models on "
+                                   "the synthetic dataset, quick profile, the paper's sizes.")
+    p.add_argument("--models", metavar="A,B,...",
+                   help="comma-separated system names (default: enet,segnet,unet,pspnet,"
+                        "deeplabv3plus; see `list`)")
+    p.add_argument("--dataset", default="synthetic",
+                   help="synthetic (default), camvid or cityscapes")
+    p.add_argument("--data-root", metavar="DIR",
+                   help="folder holding CamVid/ and cityscapes/ (default: $SEGBENCH_DATA, "
+                        "else ./data)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--sizes", default="480x320,640x360,1280x720", metavar="WxH,...",
+                   help="input sizes, WIDTHxHEIGHT (default: the paper's 480x320,640x360,"
+                        "1280x720)")
+    p.add_argument("--precision", default="fp32", metavar="P,...",
+                   help="fp32 (default), fp16, bf16, comma-separated")
+    p.add_argument("--batch-sizes", default="1", metavar="N,...", help="default: 1")
+    p.add_argument("--profile", default="quick", help="training profile: smoke, quick "
+                                                      "(default) or paper")
+    p.add_argument("--skip", metavar="WHAT", help="skip accuracy or efficiency")
+    p.add_argument("--out", metavar="DIR",
+                   help="run folder (default: results/runs/<UTC time>-<dataset>/)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from models import UnknownSystemError
+
+    try:
+        return args.func(args)
+    except (BadInput, UnknownSystemError) as exc:
+        print(f"segbench: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("segbench: interrupted; rows already measured are saved in the run folder",
+              file=sys.stderr)
+        return 130
+
+
+def main_entry() -> None:
+    """Console-script entry point (``segbench``)."""
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Deep segmentation models and the registry of every system (deep and classical).
+
+Importing this package registers the deep models; ``classical`` registers its methods.
+"""
+from models.registry import (  # noqa: F401
+    Capabilities,
+    SystemInfo,
+    UnknownSystemError,
+    create_model,
+    get_system,
+    list_systems,
+    register,
+    register_model,
+    system_names,
+)
+from models import enet, segnet, smp_models  # noqa: F401,E402  (registers the builders)
+from models.wrappers import AnySize, any_size  # noqa: F401,E402
