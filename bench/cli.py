@@ -39,6 +39,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench import runner
+    from bench.efficiency import MODES
     from bench.datasets import get_dataset_spec
     from bench.options import (parse_ints, parse_precisions, parse_sizes, resolve_device,
                                split_list)
@@ -54,12 +55,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise BadInput(f"--skip '{s}': expected accuracy or efficiency")
     get_dataset_spec(args.dataset)
     get_profile(args.profile)
+    modes = split_list(args.modes)
+    if args.compile and "compile" not in modes:
+        modes.append("compile")
+    for m in modes:
+        if m not in MODES:
+            raise BadInput(f"unknown mode '{m}': expected some of {', '.join(MODES)}")
+    device = resolve_device(args.device)
+    if "cudagraphs" in modes and device != "cuda":
+        raise BadInput("mode cudagraphs needs a GPU: expected --device cuda")
+    if args.threads is not None and args.threads < 1:
+        raise BadInput(f"--threads {args.threads}: expected a positive number")
+    if args.max_time <= 0:
+        raise BadInput(f"--max-time {args.max_time}: expected a positive number of seconds")
     config = runner.RunConfig(
         systems=systems, dataset=args.dataset, data_root=args.data_root,
-        device=resolve_device(args.device), sizes=parse_sizes(args.sizes),
+        device=device, sizes=parse_sizes(args.sizes),
         precisions=parse_precisions(args.precision),
-        batch_sizes=parse_ints(args.batch_sizes, "batch size"), profile=args.profile,
-        skip=skip, out=args.out, seed=args.seed)
+        batch_sizes=parse_ints(args.batch_sizes, "batch size"), modes=modes,
+        channels_last=args.channels_last, profile=args.profile, skip=skip, out=args.out,
+        seed=args.seed, threads=args.threads, isolate=args.isolate, fvcore=not args.no_fvcore,
+        max_time_s=args.max_time)
     out_dir = runner.run(config)
     print(f"results: {out_dir / 'results.json'}\nreport:  {out_dir / 'report.md'}")
     return EXIT_OK
@@ -102,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR",
                    help="run folder (default: results/runs/<UTC time>-<dataset>/)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    g = p.add_argument_group("efficiency")
+    g.add_argument("--modes", default="eager", metavar="M,...",
+                   help="execution modes: eager (default), compile (torch.compile; compile "
+                        "time recorded apart), cudagraphs (GPU only)")
+    g.add_argument("--compile", action="store_true", help="add the compile mode")
+    g.add_argument("--channels-last", action="store_true",
+                   help="run models and inputs in channels_last memory format")
+    g.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for PyTorch (default: every core)")
+    g.add_argument("--isolate", action="store_true",
+                   help="measure each system in its own process")
+    g.add_argument("--max-time", type=float, default=15.0, metavar="S",
+                   help="cap on timed seconds per cell for very slow cases (default: 15; "
+                        "at least 3 iterations are timed)")
+    g.add_argument("--no-fvcore", action="store_true",
+                   help="skip the fvcore FLOP cross-check")
     p.set_defaults(func=_cmd_run)
     return parser
 

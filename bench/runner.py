@@ -1,20 +1,25 @@
-"""`bench run`: measure every asked-for system on the grid of sizes, batches and precisions."""
+"""`bench run`: measure every asked-for system and write the run folder as rows arrive."""
 from __future__ import annotations
 
-import traceback
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from bench.claims import FLOPS_SIZE, claims
 from bench.datasets import get_dataset_spec
+from bench.efficiency import EfficiencyOptions, build, flop_fields, measure_system
 from bench.environment import run_header
-from bench.measure.params import parameter_report
+from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
 from bench.report import write_report
 from bench.results import RunResults, default_run_dir
-from models import any_size, create_model, get_system
 
 DEEP_MODELS = ("enet", "segnet", "unet", "pspnet", "deeplabv3plus")
 
@@ -28,52 +33,91 @@ class RunConfig:
     sizes: list[tuple[int, int]] = field(default_factory=lambda: list(PAPER_SIZES))
     precisions: list[str] = field(default_factory=lambda: ["fp32"])
     batch_sizes: list[int] = field(default_factory=lambda: [1])
+    modes: list[str] = field(default_factory=lambda: ["eager"])
+    channels_last: bool = False
     profile: str = "quick"
     skip: list[str] = field(default_factory=list)
     out: str | None = None
     seed: int = 0
+    threads: int | None = None  # CPU threads for torch; default: all cores
+    isolate: bool = False  # each system in its own process
+    fvcore: bool = True
+    max_time_s: float = 15.0  # per cell, for very slow cases
+
+    def efficiency_options(self) -> EfficiencyOptions:
+        return EfficiencyOptions(
+            device=self.device, sizes=list(self.sizes), precisions=list(self.precisions),
+            batch_sizes=list(self.batch_sizes), modes=list(self.modes),
+            channels_last=self.channels_last, fvcore=self.fvcore, seed=self.seed,
+            policy=LatencyPolicy(max_time_s=self.max_time_s))
 
 
-def _failure(exc: BaseException) -> dict:
-    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".strip()[:500]}
+def set_threads(threads: int | None) -> int:
+    n = threads or os.cpu_count() or 1
+    torch.set_num_threads(n)
+    return n
 
 
 def run(config: RunConfig) -> Path:
     spec = get_dataset_spec(config.dataset)
+    set_threads(config.threads)
+    if config.device == "cuda":
+        torch.backends.cudnn.benchmark = True
     out_dir = Path(config.out) if config.out else default_run_dir(config.dataset)
     header = run_header(config.device)
-    header["config"] = {k: v for k, v in asdict(config).items() if k != "out"}
-    header["dataset"] = config.dataset
-    header["profile"] = config.profile
+    header.update({"dataset": config.dataset, "profile": config.profile,
+                   "config": {k: v for k, v in asdict(config).items() if k != "out"},
+                   "latency_policy": asdict(config.efficiency_options().policy)})
     results = RunResults(out_dir, header)
 
     if "efficiency" not in config.skip:
-        for name in tqdm(config.systems, desc="efficiency", unit="system"):
-            for row in measure_efficiency(name, spec.num_classes, config):
-                results.add("efficiency", row)
+        _efficiency_pass(config, spec.num_classes, results)
     write_report(results.data, out_dir)
     return out_dir
 
 
-def measure_efficiency(name: str, num_classes: int, config: RunConfig) -> list[dict]:
-    """Rows of one system's efficiency over the grid. Failures become rows, never exceptions."""
-    info = get_system(name)
-    base = {"system": name, "kind": info.kind, "device": config.device,
-            "num_classes": num_classes}
-    torch.manual_seed(config.seed)
-    try:
-        model = any_size(create_model(name, num_classes), info.input_divisor)
-        params = parameter_report(model, torch.randn(1, 3, 64, 96))
-    except Exception as exc:  # one broken system must not stop the run
-        traceback.print_exc()
-        return [{**base, **_failure(exc)}]
-    rows = []
-    for width, height in config.sizes:
-        run_h, run_w = (model.run_size(height, width) if hasattr(model, "run_size")
-                        else (height, width))
-        for batch in config.batch_sizes:
-            for precision in config.precisions:
-                rows.append({**base, "width": width, "height": height, "run_width": run_w,
-                             "run_height": run_h, "batch": batch, "precision": precision,
-                             **params, "status": "ok"})
-    return rows
+def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults) -> None:
+    opts = config.efficiency_options()
+    per_system = (len(opts.sizes) * len(opts.precisions) * len(opts.batch_sizes)
+                  * len(opts.modes))
+    paper_size_flops: dict = {}
+    with tqdm(total=per_system * len(config.systems), desc="efficiency", unit="cell") as bar:
+        for i, name in enumerate(config.systems):
+            rows = (_isolated(name, num_classes, opts) if config.isolate
+                    else measure_system(name, num_classes, opts, progress=bar.set_postfix_str))
+            for row in rows:
+                results.add("efficiency", row)
+                bar.update(1)
+            bar.n = (i + 1) * per_system
+            bar.refresh()
+            measured = {r["system"] for r in results.rows("efficiency")}
+            if {"enet", "segnet"} <= measured and FLOPS_SIZE not in config.sizes \
+                    and not paper_size_flops:
+                paper_size_flops = _paper_size_flops(config, num_classes)
+            results.set_rows("claims", claims(results.rows("efficiency"), paper_size_flops))
+            write_report(results.data, results.dir)
+
+
+def _paper_size_flops(config: RunConfig, num_classes: int) -> dict:
+    """FLOPs of ENet and SegNet at 640x360, for the claim, when the run measured other sizes."""
+    return {name: {**flop_fields(build(name, num_classes, config.seed), *FLOPS_SIZE,
+                                 config.fvcore), "num_classes": num_classes}
+            for name in ("enet", "segnet")}
+
+
+def _isolated(name: str, num_classes: int, opts: EfficiencyOptions) -> list[dict]:
+    """Measure one system in a fresh Python process, so that allocator and compile caches of one
+    model cannot affect the next. A crash of the child becomes a failed row."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rows_path = Path(tmp) / "rows.jsonl"
+        job = {"name": name, "num_classes": num_classes, "options": asdict(opts),
+               "threads": torch.get_num_threads(), "rows": str(rows_path)}
+        proc = subprocess.run([sys.executable, "-m", "bench.worker", json.dumps(job)],
+                              stderr=subprocess.PIPE, text=True)
+        rows = ([json.loads(line) for line in rows_path.read_text().splitlines()]
+                if rows_path.exists() else [])
+        if proc.returncode != 0:
+            reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            rows.append({"system": name, "device": opts.device, "status": "failed",
+                         "error": f"worker exited with {proc.returncode}: {reason}"[:500]})
+        return rows

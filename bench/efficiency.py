@@ -1,0 +1,188 @@
+"""The efficiency pass for one system: parameters, FLOPs, latency and memory over the grid of
+sizes, precisions, batch sizes and execution modes. Every cell becomes a row; a cell that fails
+(out of memory, say) becomes a row with status "failed" and the reason, and the pass goes on."""
+from __future__ import annotations
+
+import copy
+import gc
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+from torch import nn
+
+from bench.environment import describe
+from bench.measure.flops import FlopCount, conv_flops, count_flops, count_flops_fvcore
+from bench.measure.latency import LatencyPolicy, measure_latency
+from bench.measure.memory import peak_memory
+from bench.measure.params import parameter_report
+from bench.options import PRECISIONS
+from models import any_size, create_model, get_system
+
+MODES = ("eager", "compile", "cudagraphs")
+
+
+@dataclass
+class EfficiencyOptions:
+    device: str = "cpu"
+    sizes: list[tuple[int, int]] = field(default_factory=lambda: [(640, 360)])
+    precisions: list[str] = field(default_factory=lambda: ["fp32"])
+    batch_sizes: list[int] = field(default_factory=lambda: [1])
+    modes: list[str] = field(default_factory=lambda: ["eager"])
+    channels_last: bool = False
+    fvcore: bool = True
+    seed: int = 0
+    policy: LatencyPolicy = field(default_factory=LatencyPolicy)
+
+
+def failure(exc: BaseException) -> dict:
+    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".strip()[:500]}
+
+
+def build(name: str, num_classes: int, seed: int) -> nn.Module:
+    """The registry's model, wrapped to take any input size, in eval mode."""
+    info = get_system(name)
+    torch.manual_seed(seed)
+    return any_size(create_model(name, num_classes), info.input_divisor).eval()
+
+
+def run_size(model: nn.Module, width: int, height: int) -> tuple[int, int]:
+    """(WIDTH, HEIGHT) the model really runs at, after padding to its divisor."""
+    if hasattr(model, "run_size"):
+        h, w = model.run_size(height, width)
+        return w, h
+    return width, height
+
+
+def flop_fields(model: nn.Module, width: int, height: int, with_fvcore: bool) -> dict:
+    """FLOPs per image at one size, with both counters and what each left out."""
+    x = torch.randn(1, 3, height, width)
+    primary: FlopCount = count_flops(model, x)
+    fields = {"gflops": primary.gflops, "gmacs": primary.gmacs,
+              "flops_counter": primary.counter,
+              "flops_not_counted": primary.not_counted}
+    if with_fvcore:
+        try:
+            fv = count_flops_fvcore(model, x)
+            fields.update({"gflops_fvcore": fv.gflops, "flops_fvcore_not_counted": fv.not_counted,
+                           "gflops_fvcore_conv": conv_flops(fv) / 1e9})
+        except Exception as exc:  # the cross-check must not cost the primary numbers
+            fields["flops_fvcore_error"] = failure(exc)["error"]
+    return fields
+
+
+def prepare(model: nn.Module, device: str, precision: str, channels_last: bool) -> nn.Module:
+    model = copy.deepcopy(model).to(device=device, dtype=PRECISIONS[precision])
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model.eval()
+
+
+def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable[[], object], dict]:
+    """The callable to time for an execution mode, and what preparing it cost."""
+    extra: dict = {}
+    if mode == "eager":
+        def fn():
+            with torch.inference_mode():
+                return model(x)
+        return fn, extra
+    if mode == "compile":
+        compiled = torch.compile(model)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            compiled(x)
+        _sync(x.device.type)
+        extra["compile_s"] = time.perf_counter() - start
+
+        def fn():
+            with torch.inference_mode():
+                return compiled(x)
+        return fn, extra
+    if mode == "cudagraphs":
+        if x.device.type != "cuda":
+            raise ValueError("CUDA graphs need --device cuda")
+        return _cuda_graph(model, x), extra
+    raise ValueError(f"unknown mode '{mode}': expected one of {', '.join(MODES)}")
+
+
+def _cuda_graph(model: nn.Module, x: torch.Tensor) -> Callable[[], object]:
+    """Capture one forward pass on a static input; replaying it is the timed step."""
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream), torch.inference_mode():
+        for _ in range(3):  # warm up cuDNN autotuning outside the capture
+            model(x)
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.inference_mode(), torch.cuda.graph(graph):
+        model(x)
+    return graph.replay
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def _free(device: str) -> None:
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+
+def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
+                   progress: Callable[[str], None] | None = None) -> Iterator[dict]:
+    """Yield one row per (size, precision, batch, mode) for ``name``; failures are rows too."""
+    info = get_system(name)
+    env = describe(opts.device)
+    base = {"system": name, "kind": info.kind, "device": opts.device,
+            "device_name": env["device_name"], "threads": env["threads"],
+            "torch": env["torch"], "cuda": env["cuda"], "cudnn": env["cudnn"],
+            "gpu_driver": env.get("gpu_driver"), "cpu": env["cpu"],
+            "cudnn_benchmark": torch.backends.cudnn.benchmark if opts.device == "cuda" else None,
+            "num_classes": num_classes, "channels_last": opts.channels_last}
+    try:
+        model = build(name, num_classes, opts.seed)
+        params = parameter_report(model, torch.randn(1, 3, 64, 96))
+    except Exception as exc:  # a system that cannot even be built is one failed row
+        traceback.print_exc()
+        yield {**base, **failure(exc)}
+        return
+
+    for width, height in opts.sizes:
+        rw, rh = run_size(model, width, height)
+        size = {"width": width, "height": height, "run_width": rw, "run_height": rh}
+        try:
+            flops = flop_fields(model, width, height, opts.fvcore)
+        except Exception as exc:
+            flops = {"flops_error": failure(exc)["error"]}
+        for precision in opts.precisions:
+            for mode in opts.modes:
+                for batch in opts.batch_sizes:
+                    if progress:
+                        progress(f"{name} {width}x{height} {precision} b{batch} {mode}")
+                    row = {**base, **size, "batch": batch, "precision": precision, "mode": mode,
+                           **params, **flops}
+                    yield {**row, **_measure_cell(model, opts, width, height, precision, batch,
+                                                  mode)}
+
+
+def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height: int,
+                  precision: str, batch: int, mode: str) -> dict:
+    device = opts.device
+    try:
+        runnable = prepare(model, device, precision, opts.channels_last)
+        x = torch.randn(batch, 3, height, width, device=device, dtype=PRECISIONS[precision])
+        if opts.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        fn, extra = make_forward(runnable, x, mode)
+        latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy)
+        memory = peak_memory(fn, device)
+        return {**latency, **memory, **extra, "status": "ok"}
+    except Exception as exc:  # out of memory, an unsupported dtype on this device, ...
+        return failure(exc)
+    finally:
+        runnable = x = fn = None  # noqa: F841  (drop references before freeing)
+        _free(device)

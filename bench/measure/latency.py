@@ -1,0 +1,134 @@
+"""Latency of a forward pass: warm-up until stable, then timed iterations, then statistics.
+
+On a GPU each iteration is timed with CUDA events around it; on a CPU with ``perf_counter_ns``
+(the caller fixes the thread count). The loop's decisions use the measured times themselves, so a
+fake timer drives it exactly in tests.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class LatencyPolicy:
+    """How long to warm up and how many iterations to time.
+
+    Warm-up runs at least ``warmup_min_iters`` iterations and ``warmup_min_s`` seconds, and until
+    the median of the last 5 iterations is within ``stable_rel`` of the 5 before; it stops anyway
+    after ``warmup_max_s``. Timing runs at least ``min_iters`` iterations and ``min_time_s``
+    seconds; a very slow case stops after ``max_time_s`` once it has ``capped_min_iters``.
+    """
+
+    warmup_min_iters: int = 10
+    warmup_min_s: float = 1.0
+    warmup_max_s: float = 5.0
+    stable_rel: float = 0.10
+    min_iters: int = 50
+    min_time_s: float = 3.0
+    max_time_s: float = 15.0
+    capped_min_iters: int = 3
+
+
+class Timer(Protocol):
+    def __call__(self, fn: Callable[[], object]) -> float:
+        """Run ``fn`` once and return its time in milliseconds."""
+
+
+def cpu_timer(fn: Callable[[], object]) -> float:
+    start = time.perf_counter_ns()
+    fn()
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+class CudaTimer:
+    """CUDA events around each iteration; waits for the end event before returning."""
+
+    def __init__(self):
+        self.start = torch.cuda.Event(enable_timing=True)
+        self.end = torch.cuda.Event(enable_timing=True)
+
+    def __call__(self, fn: Callable[[], object]) -> float:
+        self.start.record()
+        fn()
+        self.end.record()
+        self.end.synchronize()
+        return self.start.elapsed_time(self.end)
+
+
+def timer_for(device: str) -> Timer:
+    if device == "cuda":
+        torch.cuda.synchronize()
+        return CudaTimer()
+    return cpu_timer
+
+
+def _stable(times: list[float], rel: float) -> bool:
+    if len(times) < 10:
+        return False
+    last, before = statistics.median(times[-5:]), statistics.median(times[-10:-5])
+    return abs(last - before) <= rel * before
+
+
+def warm_up(fn: Callable[[], object], timer: Timer, policy: LatencyPolicy) -> list[float]:
+    times: list[float] = []
+    while True:
+        times.append(timer(fn))
+        elapsed = sum(times) / 1e3
+        if elapsed >= policy.warmup_max_s:
+            return times
+        if (len(times) >= policy.warmup_min_iters and elapsed >= policy.warmup_min_s
+                and _stable(times, policy.stable_rel)):
+            return times
+
+
+def time_iterations(fn: Callable[[], object], timer: Timer, policy: LatencyPolicy) -> list[float]:
+    times: list[float] = []
+    while True:
+        times.append(timer(fn))
+        elapsed = sum(times) / 1e3
+        if len(times) >= policy.min_iters and elapsed >= policy.min_time_s:
+            return times
+        if elapsed >= policy.max_time_s and len(times) >= policy.capped_min_iters:
+            return times
+
+
+def summarize(times_ms: list[float], batch: int = 1) -> dict:
+    """Median, p10, p90, mean, std (sample), n and images per second (from the median)."""
+    if not times_ms:
+        raise ValueError("no timed iterations")
+    a = np.asarray(times_ms, dtype=float)
+    median = float(np.median(a))
+    return {
+        "latency_ms_median": median,
+        "latency_ms_p10": float(np.percentile(a, 10)),
+        "latency_ms_p90": float(np.percentile(a, 90)),
+        "latency_ms_mean": float(a.mean()),
+        "latency_ms_std": float(a.std(ddof=1)) if a.size > 1 else 0.0,
+        "latency_n": int(a.size),
+        "fps": batch * 1e3 / median if median > 0 else None,
+    }
+
+
+def measure_latency(fn: Callable[[], object], *, device: str = "cpu", batch: int = 1,
+                    policy: LatencyPolicy = LatencyPolicy(), timer: Timer | None = None) -> dict:
+    """Warm up ``fn``, time it, and return the statistics with the warm-up's length."""
+    timer = timer or timer_for(device)
+    warm = warm_up(fn, timer, policy)
+    times = time_iterations(fn, timer, policy)
+    stats = summarize(times, batch)
+    stats.update({
+        "warmup_n": len(warm),
+        "warmup_ms_first": warm[0],
+        "latency_capped": len(times) < policy.min_iters,
+    })
+    return stats
+
+
+def policy_dict(policy: LatencyPolicy) -> dict:
+    return asdict(policy)

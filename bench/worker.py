@@ -1,0 +1,29 @@
+"""Child process of `bench run --isolate`: measures one system, appends rows as JSON lines."""
+from __future__ import annotations
+
+import json
+import sys
+
+import torch
+
+from bench.efficiency import EfficiencyOptions, measure_system
+from bench.measure.latency import LatencyPolicy
+
+
+def main(job_json: str) -> int:
+    job = json.loads(job_json)
+    options = dict(job["options"])
+    options["policy"] = LatencyPolicy(**options["policy"])
+    options["sizes"] = [tuple(s) for s in options["sizes"]]
+    torch.set_num_threads(job["threads"])
+    if options["device"] == "cuda":
+        torch.backends.cudnn.benchmark = True
+    with open(job["rows"], "a", encoding="utf-8") as out:
+        for row in measure_system(job["name"], job["num_classes"], EfficiencyOptions(**options)):
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
