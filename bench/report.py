@@ -8,16 +8,40 @@ from bench.results import atomic_write_text
 
 NOT_MEASURED = "not measured"
 
+def _f(digits: int):
+    return lambda v: f"{v:.{digits}f}"
+
+
+def _status(r: dict) -> str:
+    return "ok" if r.get("status") == "ok" else f"failed: {r.get('error', '')}"
+
+
 EFFICIENCY_COLUMNS = [
     ("system", "system", None),
+    ("device", "device", None),
     ("size (WxH)", lambda r: f"{r['width']}x{r['height']}" if "width" in r else None, None),
     ("batch", "batch", None),
     ("precision", "precision", None),
+    ("mode", "mode", None),
     ("params (M)", "params", lambda v: f"{v / 1e6:.3f}"),
-    ("used params (M)", "params_used", lambda v: f"{v / 1e6:.3f}"),
-    ("size fp16 (MiB)", "size_mib_fp16", lambda v: f"{v:.2f}"),
-    ("status", lambda r: r.get("status") if r.get("status") == "ok"
-     else f"failed: {r.get('error', '')}", None),
+    ("GFLOPs", "gflops", _f(2)),
+    ("GMACs", "gmacs", _f(2)),
+    ("GFLOPs (fvcore)", "gflops_fvcore", _f(2)),
+    ("latency median (ms)", "latency_ms_median", _f(2)),
+    ("p90 (ms)", "latency_ms_p90", _f(2)),
+    ("images/s", "fps", _f(1)),
+    ("n", "latency_n", None),
+    ("peak mem (MB)", "peak_mem_mb", _f(1)),
+    ("status", _status, None),
+]
+
+CLAIM_COLUMNS = [
+    ("claim", "claim", None),
+    ("scope", "scope", None),
+    ("paper", "paper_ratio", lambda v: f"{v:.0f}x"),
+    ("measured", "measured_ratio", lambda v: f"{v:.1f}x"),
+    ("basis", "basis", None),
+    ("verdict", "verdict", None),
 ]
 
 
@@ -36,6 +60,22 @@ def markdown_table(rows: list[dict], columns) -> str:
     return "\n".join([head, rule, *body])
 
 
+def _not_counted(rows: list[dict]) -> list[str]:
+    """Per system, the operators each FLOP counter did not count."""
+    seen: dict[str, dict] = {}
+    for r in rows:
+        if "flops_not_counted" in r:
+            seen.setdefault(r["system"], r)
+    if not seen:
+        return []
+    table = [{"system": k, "torch": ", ".join(r["flops_not_counted"]) or "none",
+              "fvcore": ", ".join(r.get("flops_fvcore_not_counted") or []) or "none"}
+             for k, r in seen.items()]
+    cols = [("system", "system", None), ("not counted by torch.utils.flop_counter", "torch", None),
+            ("not counted by fvcore itself (our handles count them)", "fvcore", None)]
+    return ["### Operators the FLOP counters leave out", "", markdown_table(table, cols), ""]
+
+
 def render(data: dict) -> str:
     run = data["run"]
     lines = [
@@ -50,8 +90,25 @@ def render(data: dict) -> str:
         "",
     ]
     lines += ["## Efficiency", ""]
-    lines += [markdown_table(data["efficiency"], EFFICIENCY_COLUMNS) if data["efficiency"]
-              else NOT_MEASURED, ""]
+    if data["efficiency"]:
+        lines += [markdown_table(data["efficiency"], EFFICIENCY_COLUMNS), "",
+                  "GFLOPs count 2 per multiply-add, per image, at the size run "
+                  "(padded to the model's divisor); the primary counter is "
+                  "torch.utils.flop_counter (convolutions and matrix products), fvcore beside it "
+                  "adds element-wise layers. Latency: median of the timed iterations after "
+                  "warm-up; memory: peak CUDA allocation on a GPU, peak resident growth on a "
+                  "CPU.", ""]
+        lines += _not_counted(data["efficiency"])
+    else:
+        lines += [NOT_MEASURED, ""]
+    if data["claims"]:
+        from bench.claims import HOLDS_FRACTION
+
+        lines += ["## The ENet paper's claims against SegNet", "",
+                  markdown_table(data["claims"], CLAIM_COLUMNS), "",
+                  f"Rule: a claim holds if the measured ratio is at least {HOLDS_FRACTION:.0%} "
+                  "of the paper's. Speed is the paper's GPU claim (\"up to\": the largest GPU "
+                  "ratio); CPU ratios are listed for reference.", ""]
     return "\n".join(lines)
 
 
