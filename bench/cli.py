@@ -66,6 +66,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise BadInput("mode cudagraphs needs a GPU: expected --device cuda")
     if args.threads is not None and args.threads < 1:
         raise BadInput(f"--threads {args.threads}: expected a positive number")
+    if args.repeats < 1:
+        raise BadInput(f"--repeats {args.repeats}: expected at least 1")
     if args.max_time <= 0:
         raise BadInput(f"--max-time {args.max_time}: expected a positive number of seconds")
     config = runner.RunConfig(
@@ -75,7 +77,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         batch_sizes=parse_ints(args.batch_sizes, "batch size"), modes=modes,
         channels_last=args.channels_last, profile=args.profile, skip=skip, out=args.out,
         seed=args.seed, threads=args.threads, isolate=args.isolate, fvcore=not args.no_fvcore,
-        max_time_s=args.max_time)
+        max_time_s=args.max_time, repeats=args.repeats)
     out_dir = runner.run(config)
     print(f"results: {out_dir / 'results.json'}\nreport:  {out_dir / 'report.md'}")
     return EXIT_OK
@@ -132,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-time", type=float, default=15.0, metavar="S",
                    help="cap on timed seconds per cell for very slow cases (default: 15; "
                         "at least 3 iterations are timed)")
+    g.add_argument("--repeats", type=int, default=1, metavar="R",
+                   help="timed rounds per cell; rows record each round's median and their "
+                        "spread, a noise estimate (default: 1)")
     g.add_argument("--no-fvcore", action="store_true",
                    help="skip the fvcore FLOP cross-check")
     p.set_defaults(func=_cmd_run)

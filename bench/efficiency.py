@@ -34,6 +34,7 @@ class EfficiencyOptions:
     channels_last: bool = False
     fvcore: bool = True
     seed: int = 0
+    repeats: int = 1  # timed rounds per cell
     policy: LatencyPolicy = field(default_factory=LatencyPolicy)
 
 
@@ -178,7 +179,8 @@ def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height:
         if opts.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         fn, extra = make_forward(runnable, x, mode)
-        latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy)
+        latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy,
+                                  repeats=opts.repeats)
         memory = peak_memory(fn, device)
         return {**latency, **memory, **extra, "status": "ok"}
     except Exception as exc:  # out of memory, an unsupported dtype on this device, ...

@@ -43,13 +43,14 @@ class RunConfig:
     isolate: bool = False  # each system in its own process
     fvcore: bool = True
     max_time_s: float = 15.0  # per cell, for very slow cases
+    repeats: int = 1  # timed rounds per cell, for a noise estimate
 
     def efficiency_options(self) -> EfficiencyOptions:
         return EfficiencyOptions(
             device=self.device, sizes=list(self.sizes), precisions=list(self.precisions),
             batch_sizes=list(self.batch_sizes), modes=list(self.modes),
             channels_last=self.channels_last, fvcore=self.fvcore, seed=self.seed,
-            policy=LatencyPolicy(max_time_s=self.max_time_s))
+            repeats=self.repeats, policy=LatencyPolicy(max_time_s=self.max_time_s))
 
 
 def set_threads(threads: int | None) -> int:

@@ -47,6 +47,10 @@ def test_unknown_model_exits_2_with_the_known_names():
     (["--dataset", "kitti"], "unknown dataset 'kitti'"),
     (["--skip", "speed"], "expected accuracy or efficiency"),
     (["--profile", "long"], "unknown profile 'long'"),
+    (["--modes", "eager,jit"], "unknown mode 'jit'"),
+    (["--modes", "cudagraphs", "--device", "cpu"], "mode cudagraphs needs a GPU"),
+    (["--repeats", "0"], "expected at least 1"),
+    (["--max-time", "-1"], "expected a positive number of seconds"),
 ])
 def test_bad_options_exit_2_with_a_message(args, message, capsys, tmp_path):
     assert main(["run", "--out", str(tmp_path / "r"), *args]) == 2
@@ -67,7 +71,7 @@ def test_cuda_without_a_gpu_exits_2(capsys, tmp_path):
 def test_run_writes_results_in_the_documented_shape(tmp_path):
     out = tmp_path / "run"
     assert main(["run", "--models", "enet,segnet", "--sizes", "64x48,131x97", "--device", "cpu",
-                 "--out", str(out)]) == 0
+                 "--max-time", "0.3", "--out", str(out)]) == 0
     data = json.loads((out / "results.json").read_text())
     assert set(data) >= {"run", "efficiency", "accuracy", "claims"}
     for key in ["command", "time_utc", "git_commit", "torch", "device", "device_name", "cpu",
@@ -83,7 +87,7 @@ def test_run_writes_results_in_the_documented_shape(tmp_path):
     for row in rows:
         assert {"batch", "precision", "device", "status"} <= set(row)
     assert (out / "efficiency.csv").read_text().startswith("system,")
-    assert "| enet | 64x48 |" in (out / "report.md").read_text()
+    assert "| enet | cpu | 64x48 | 1 | fp32 | eager |" in (out / "report.md").read_text()
 
 
 def test_console_script_is_the_same_cli():

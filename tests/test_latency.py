@@ -70,3 +70,16 @@ def test_real_cpu_timer_runs_the_function():
     stats = measure_latency(lambda: calls.append(1), policy=policy)
     assert stats["latency_n"] == 5 and len(calls) == 5 + stats["warmup_n"]
     assert stats["latency_ms_median"] >= 0
+
+
+def test_rounds_give_a_noise_estimate():
+    # Two rounds of 50 iterations: the first at 10 ms, the second at 12 ms (a busier machine).
+    timer = FakeTimer([5.0] * 2 + [10.0] * 50 + [12.0] * 50)
+    policy = LatencyPolicy(warmup_min_iters=2, warmup_min_s=0, warmup_max_s=0.01, min_iters=50,
+                           min_time_s=0)
+    stats = measure_latency(lambda: None, timer=timer, policy=policy, repeats=2)
+    assert stats["latency_round_medians_ms"] == [10.0, 12.0]
+    assert stats["latency_n"] == 100
+    assert stats["latency_round_spread"] == pytest.approx(2.0 / 11.0)
+    with pytest.raises(ValueError):
+        measure_latency(lambda: None, timer=timer, policy=policy, repeats=0)

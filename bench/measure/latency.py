@@ -116,16 +116,26 @@ def summarize(times_ms: list[float], batch: int = 1) -> dict:
 
 
 def measure_latency(fn: Callable[[], object], *, device: str = "cpu", batch: int = 1,
-                    policy: LatencyPolicy = LatencyPolicy(), timer: Timer | None = None) -> dict:
-    """Warm up ``fn``, time it, and return the statistics with the warm-up's length."""
+                    policy: LatencyPolicy = LatencyPolicy(), timer: Timer | None = None,
+                    repeats: int = 1) -> dict:
+    """Warm up ``fn``, time it in ``repeats`` rounds, and return the statistics over every timed
+    iteration, with each round's median and their spread (max - min over the median): a noise
+    estimate for machines shared with other work."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
     timer = timer or timer_for(device)
     warm = warm_up(fn, timer, policy)
-    times = time_iterations(fn, timer, policy)
+    rounds = [time_iterations(fn, timer, policy) for _ in range(repeats)]
+    times = [t for r in rounds for t in r]
     stats = summarize(times, batch)
+    medians = [float(np.median(r)) for r in rounds]
     stats.update({
         "warmup_n": len(warm),
         "warmup_ms_first": warm[0],
-        "latency_capped": len(times) < policy.min_iters,
+        "latency_capped": any(len(r) < policy.min_iters for r in rounds),
+        "latency_rounds": repeats,
+        "latency_round_medians_ms": medians,
+        "latency_round_spread": (max(medians) - min(medians)) / stats["latency_ms_median"],
     })
     return stats
 

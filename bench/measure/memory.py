@@ -1,6 +1,7 @@
 """Peak memory of a forward pass: allocated GPU memory on CUDA, resident-set growth on a CPU."""
 from __future__ import annotations
 
+import ctypes
 import re
 from pathlib import Path
 from typing import Callable
@@ -19,6 +20,15 @@ def _status_kib(field: str) -> int | None:
     return int(m[1]) if m else None
 
 
+def _release_free_heap() -> None:
+    """glibc keeps freed memory in the process; hand it back so that the next forward pass's
+    allocations show up as growth instead of silently reusing it."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _reset_peak_rss() -> bool:
     """Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM)."""
     try:
@@ -32,6 +42,7 @@ def cpu_peak_growth_mb(fn: Callable[[], object]) -> float | None:
     """How far the resident set grows above its level before ``fn`` (MB = 2**20 bytes).
 
     None where the platform cannot tell (no /proc, or the peak cannot be reset)."""
+    _release_free_heap()
     before = _status_kib("VmRSS")
     if before is None or not _reset_peak_rss():
         return None
