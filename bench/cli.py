@@ -78,9 +78,79 @@ def _cmd_run(args: argparse.Namespace) -> int:
         channels_last=args.channels_last, profile=args.profile, skip=skip, out=args.out,
         seed=args.seed, threads=args.threads, isolate=args.isolate, fvcore=not args.no_fvcore,
         max_time_s=args.max_time, repeats=args.repeats)
+    runner.check_datasets(config)
     out_dir = runner.run(config)
     print(f"results: {out_dir / 'results.json'}\nreport:  {out_dir / 'report.md'}")
     return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from bench.datasets import get_dataset_spec
+    from bench.options import resolve_device
+    from bench.profiles import get_profile
+    from bench.train import TrainConfig, train
+    from models import get_system
+
+    if get_system(args.model).kind != "model":
+        raise BadInput(f"'{args.model}' is not a deep model: only deep models are trained")
+    get_dataset_spec(args.dataset)
+    get_profile(args.profile)
+    if args.epochs is not None and args.epochs < 1:
+        raise BadInput(f"--epochs {args.epochs}: expected at least 1")
+    cfg = TrainConfig(system=args.model, dataset=args.dataset, data_root=args.data_root,
+                      profile=args.profile, seed=args.seed, device=resolve_device(args.device),
+                      epochs=args.epochs)
+    result = train(cfg)
+    print(f"best val mIoU {result.best_val_miou:.4f} at epoch {result.best_epoch}/"
+          f"{result.epochs}, {result.seconds:.0f} s\ncheckpoint: {result.checkpoint}")
+    return EXIT_OK
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bench.datasets import get_dataset_spec, open_dataset
+    from bench.evaluate import evaluate
+    from bench.options import resolve_device
+    from bench.profiles import get_profile
+    from bench.train import checkpoint_dir, load_checkpoint
+    from models import any_size, get_system
+
+    info = get_system(args.model)
+    spec = get_dataset_spec(args.dataset)
+    profile = get_profile(args.profile)
+    path = Path(args.checkpoint) if args.checkpoint else (
+        checkpoint_dir(args.model, args.dataset, args.profile, args.seed) / "best.pt")
+    if not path.is_file():
+        raise BadInput(f"no checkpoint at {path}: train first (`python -m bench train --model "
+                       f"{args.model} --dataset {args.dataset} --profile {args.profile}`) or "
+                       f"pass --checkpoint PATH")
+    device = resolve_device(args.device)
+    try:
+        model = load_checkpoint(args.model, spec.num_classes, path, device)
+    except (RuntimeError, KeyError, OSError) as exc:
+        raise BadInput(f"cannot load {path} as a {args.model} for {spec.num_classes} classes: "
+                       f"{str(exc).splitlines()[0]}") from None
+    dataset = open_dataset(args.dataset, args.split, data_root=args.data_root, seed=args.seed)
+    metrics = evaluate(any_size(model, info.input_divisor), dataset, device=device,
+                       input_size=None if args.checkpoint else profile.train_size)
+    print(f"{args.model} on {args.dataset} {args.split}: mIoU {metrics['miou']:.4f}, class avg "
+          f"acc {metrics['class_avg_acc']:.4f}, global acc {metrics['global_acc']:.4f}")
+    for name, iou in metrics["per_class_iou"].items():
+        print(f"  {name:<14} IoU {iou:.4f}")
+    return EXIT_OK
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="deep model name (see `list`)")
+    p.add_argument("--dataset", default="synthetic", help="synthetic (default), camvid, "
+                                                          "cityscapes")
+    p.add_argument("--data-root", metavar="DIR",
+                   help="folder holding CamVid/ and cityscapes/ (default: $SEGBENCH_DATA, "
+                        "else ./data)")
+    p.add_argument("--profile", default="quick", help="smoke, quick (default) or paper")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +210,25 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-fvcore", action="store_true",
                    help="skip the fvcore FLOP cross-check")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("train", help="train one deep model on one dataset",
+                       description="Train with a profile's recipe; checkpoints go to a cache "
+                                   "($SEGBENCH_CACHE, else ~/.cache/segbench) keyed by model, "
+                                   "dataset, profile and seed; an interrupted training resumes. "
+                                   "The best epoch is chosen on val, never on test.")
+    _add_train_args(p)
+    p.add_argument("--epochs", type=int, help="override the profile's number of epochs")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate one trained model on a split",
+                       description="mIoU, per-class IoU, class-average and global accuracy from "
+                                   "one confusion matrix over the split, void ignored.")
+    _add_train_args(p)
+    p.add_argument("--split", default="test", help="train, val or test (default: test)")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="your own weights (a state dict, or our checkpoint); default: the "
+                        "cached best checkpoint of this model, dataset, profile and seed")
+    p.set_defaults(func=_cmd_eval)
     return parser
 
 

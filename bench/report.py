@@ -35,6 +35,24 @@ EFFICIENCY_COLUMNS = [
     ("status", _status, None),
 ]
 
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}"
+
+
+ACCURACY_COLUMNS = [
+    ("system", "system", None),
+    ("dataset", "dataset", None),
+    ("split", "split", None),
+    ("profile", "profile", None),
+    ("epochs (best)", lambda r: f"{r['epochs']} ({r['best_epoch']})" if "epochs" in r else None,
+     None),
+    ("mIoU %", "miou", _pct),
+    ("class avg acc %", "class_avg_acc", _pct),
+    ("global acc %", "global_acc", _pct),
+    ("train time (s)", "train_seconds", _f(0)),
+    ("status", _status, None),
+]
+
 CLAIM_COLUMNS = [
     ("claim", "claim", None),
     ("scope", "scope", None),
@@ -101,6 +119,13 @@ def render(data: dict) -> str:
         lines += _not_counted(data["efficiency"])
     else:
         lines += [NOT_MEASURED, ""]
+    if data["accuracy"]:
+        profiles = sorted({r.get("profile") for r in data["accuracy"]})
+        lines += ["## Accuracy", "", markdown_table(data["accuracy"], ACCURACY_COLUMNS), "",
+                  f"Training profile: {', '.join(map(str, profiles))}; every model had the same "
+                  "recipe. One confusion matrix over the whole split, void ignored; mIoU is the "
+                  "mean over classes present. A `quick` or `smoke` result is a CPU-sized "
+                  "training budget, not the paper's 300 epochs.", ""]
     if data["claims"]:
         from bench.claims import HOLDS_FRACTION
 

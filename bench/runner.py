@@ -73,8 +73,60 @@ def run(config: RunConfig) -> Path:
 
     if "efficiency" not in config.skip:
         _efficiency_pass(config, spec.num_classes, results)
+    if "accuracy" not in config.skip:
+        _accuracy_pass(config, results)
     write_report(results.data, out_dir)
     return out_dir
+
+
+def check_datasets(config: RunConfig) -> None:
+    """Open every split the accuracy pass needs, so that bad data fails before any work."""
+    if "accuracy" in config.skip:
+        return
+    from bench.datasets import open_dataset
+
+    for split in ("train", "val", "test"):
+        open_dataset(config.dataset, split, data_root=config.data_root, seed=config.seed)
+
+
+def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
+    """Train each deep model with the profile (or reuse its cached checkpoint), then score it on
+    the test split. Classical methods join here with issue 5."""
+    from bench.datasets import open_dataset
+    from bench.evaluate import evaluate
+    from bench.profiles import get_profile
+    from bench.train import TrainConfig, train
+    from models import any_size, get_system
+
+    profile = get_profile(config.profile)
+    test = open_dataset(config.dataset, "test", data_root=config.data_root, seed=config.seed)
+    for name in config.systems:
+        info = get_system(name)
+        if info.kind != "model":
+            continue
+        base = {"system": name, "dataset": config.dataset, "split": "test",
+                "profile": config.profile, "seed": config.seed, "device": config.device}
+        try:
+            trained = train(TrainConfig(system=name, dataset=config.dataset,
+                                        data_root=config.data_root, profile=config.profile,
+                                        seed=config.seed, device=config.device))
+            from bench.train import load_checkpoint
+
+            model = load_checkpoint(name, test.spec.num_classes, trained.checkpoint,
+                                    config.device)
+            metrics = evaluate(any_size(model, info.input_divisor), test, device=config.device,
+                               input_size=profile.train_size, desc=f"{name} test")
+            row = {**base, **metrics, "epochs": trained.epochs, "best_epoch": trained.best_epoch,
+                   "val_miou": trained.best_val_miou, "train_seconds": trained.seconds,
+                   "train_size": list(profile.train_size), "checkpoint": str(trained.checkpoint),
+                   "status": "ok"}
+        except Exception as exc:  # one model failing to train must not lose the others
+            import traceback
+
+            traceback.print_exc()
+            row = {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
+        results.add("accuracy", row)
+        write_report(results.data, results.dir)
 
 
 def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults) -> None:
