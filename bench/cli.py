@@ -53,7 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for s in skip:
         if s not in ("accuracy", "efficiency"):
             raise BadInput(f"--skip '{s}': expected accuracy or efficiency")
-    get_dataset_spec(args.dataset)
+    get_dataset_spec(args.dataset, args.data_root)
     get_profile(args.profile)
     modes = split_list(args.modes)
     if args.compile and "compile" not in modes:
@@ -93,7 +93,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if get_system(args.model).kind != "model":
         raise BadInput(f"'{args.model}' is not a deep model: only deep models are trained")
-    get_dataset_spec(args.dataset)
+    get_dataset_spec(args.dataset, args.data_root)
     get_profile(args.profile)
     if args.epochs is not None and args.epochs < 1:
         raise BadInput(f"--epochs {args.epochs}: expected at least 1")
@@ -117,7 +117,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from models import any_size, get_system
 
     info = get_system(args.model)
-    spec = get_dataset_spec(args.dataset)
+    spec = get_dataset_spec(args.dataset, args.data_root)
     profile = get_profile(args.profile)
     path = Path(args.checkpoint) if args.checkpoint else (
         checkpoint_dir(args.model, args.dataset, args.profile, args.seed) / "best.pt")

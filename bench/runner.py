@@ -60,7 +60,7 @@ def set_threads(threads: int | None) -> int:
 
 
 def run(config: RunConfig) -> Path:
-    spec = get_dataset_spec(config.dataset)
+    spec = get_dataset_spec(config.dataset, config.data_root)
     set_threads(config.threads)
     if config.device == "cuda":
         torch.backends.cudnn.benchmark = True

@@ -94,3 +94,27 @@ def test_bad_data_fails_before_anything_runs(tmp_path, capsys):
                  str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "CamVid" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_users_folder_dataset_end_to_end(tmp_path):
+    import cv2
+
+    root = tmp_path / "mydata"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((48, 64), np.uint8)
+        mask[:, 32:] = 1
+        image = np.where(mask[..., None] == 1, 200, 40).astype(np.uint8).repeat(3, axis=2)
+        image = np.clip(image + rng.integers(0, 20, image.shape), 0, 255).astype(np.uint8)
+        cv2.imwrite(str(root / "images" / f"img{i}.png"), image)
+        cv2.imwrite(str(root / "masks" / f"img{i}.png"), mask)
+    (root / "classes.json").write_text(json.dumps({"names": ["dark", "bright"],
+                                                   "ignore_index": 255}))
+    out = tmp_path / "run"
+    assert main(["run", "--models", "enet", "--dataset", "folder", "--data-root", str(root),
+                 "--profile", "smoke", "--skip", "efficiency", "--out", str(out)]) == 0
+    row = json.loads((out / "results.json").read_text())["accuracy"][0]
+    assert row["status"] == "ok" and set(row["per_class_iou"]) == {"dark", "bright"}
+    assert main(["run", "--dataset", "folder", "--skip", "efficiency"]) == 2

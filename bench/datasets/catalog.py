@@ -52,11 +52,20 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def get_dataset_spec(name: str) -> DatasetSpec:
+def get_dataset_spec(name: str, data_root: str | Path | None = None) -> DatasetSpec:
+    """The spec of a known dataset; for ``folder``, read from the folder's classes.json."""
+    if name == "folder":
+        if data_root is None:
+            raise BadInput("--dataset folder needs --data-root DIR: the folder holding images/, "
+                           "masks/ and classes.json")
+        from bench.datasets.folder import FolderDataset
+
+        return FolderDataset(data_root, "train").spec
     try:
         return DATASETS[name]
     except KeyError:
-        raise BadInput(f"unknown dataset '{name}': expected one of {', '.join(DATASETS)}") from None
+        known = ", ".join([*DATASETS, "folder"])
+        raise BadInput(f"unknown dataset '{name}': expected one of {known}") from None
 
 
 def resolve_data_root(cli_value: str | None) -> Path:
