@@ -97,9 +97,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     get_profile(args.profile)
     if args.epochs is not None and args.epochs < 1:
         raise BadInput(f"--epochs {args.epochs}: expected at least 1")
+    epochs = args.epochs or get_profile(args.profile).epochs
+    if not 0 <= args.encoder_first_epochs < epochs:
+        raise BadInput(f"--encoder-first-epochs {args.encoder_first_epochs}: expected 0 to "
+                       f"{epochs - 1} (fewer than the {epochs} epochs in all)")
+    if args.encoder_first_epochs and args.model != "enet":
+        raise BadInput("--encoder-first-epochs is ENet's two-stage schedule: only for enet")
     cfg = TrainConfig(system=args.model, dataset=args.dataset, data_root=args.data_root,
                       profile=args.profile, seed=args.seed, device=resolve_device(args.device),
-                      epochs=args.epochs)
+                      epochs=args.epochs, encoder_first_epochs=args.encoder_first_epochs)
     result = train(cfg)
     print(f"best val mIoU {result.best_val_miou:.4f} at epoch {result.best_epoch}/"
           f"{result.epochs}, {result.seconds:.0f} s\ncheckpoint: {result.checkpoint}")
@@ -218,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "The best epoch is chosen on val, never on test.")
     _add_train_args(p)
     p.add_argument("--epochs", type=int, help="override the profile's number of epochs")
+    p.add_argument("--encoder-first-epochs", type=int, default=0, metavar="N",
+                   help="ENet's two-stage schedule: train the encoder alone (on labels "
+                        "downsampled by 8) for the first N epochs, then the whole network")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("eval", help="evaluate one trained model on a split",

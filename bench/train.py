@@ -49,7 +49,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     epochs: int | None = None  # override the profile's
-    encoder_first_epochs: int = 0  # ENet's two-stage schedule: encoder alone first
+    encoder_first_epochs: int = 0  # ENet's two-stage schedule: encoder alone for these epochs
     batch_size: int | None = None
     workers: int = 0
 
@@ -130,9 +130,17 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     from models import any_size, get_system
 
     net = any_size(model, get_system(cfg.system).input_divisor)
+    if cfg.encoder_first_epochs and not hasattr(model, "encode"):
+        raise ValueError(f"{cfg.system} has no separate encoder: the two-stage schedule is "
+                         f"for ENet")
+    # Stage 1 of ENet's schedule: a 1x1 classifier on the encoder's H/8 features, trained on
+    # labels downsampled by 8 (nearest); dropped when the whole network trains.
+    enc_head = (nn.Conv2d(128, spec.num_classes, 1).to(cfg.device)
+                if cfg.encoder_first_epochs else None)
     weights = class_weights(class_frequencies(train_set)).to(cfg.device)
     criterion = nn.CrossEntropyLoss(weight=weights, ignore_index=spec.ignore_index)
-    optim = torch.optim.Adam(model.parameters(), lr=profile.lr, weight_decay=profile.weight_decay)
+    params = list(model.parameters()) + (list(enc_head.parameters()) if enc_head else [])
+    optim = torch.optim.Adam(params, lr=profile.lr, weight_decay=profile.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(optim, step_size=profile.lr_step_epochs, gamma=0.1)
     use_amp = cfg.device == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -144,6 +152,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     if last.exists():
         state = torch.load(last, map_location=cfg.device, weights_only=False)
         model.load_state_dict(state["model"])
+        if enc_head is not None and "enc_head" in state:
+            enc_head.load_state_dict(state["enc_head"])
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
         scaler.load_state_dict(state["scaler"])
@@ -160,13 +170,20 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
         loader = DataLoader(epoch_set, batch_size=batch, shuffle=True, generator=gen,
                             num_workers=cfg.workers, drop_last=len(epoch_set) > batch)
         model.train()
+        encoder_stage = epoch < cfg.encoder_first_epochs
         t0, seen, total_loss = time.perf_counter(), 0, 0.0
         bar = tqdm(loader, desc=f"{cfg.system} epoch {epoch + 1}/{epochs}", unit="batch",
                    disable=not progress, leave=False)
         for images, labels in bar:
             images, labels = images.to(cfg.device), labels.to(cfg.device)
             with torch.autocast(cfg.device, enabled=use_amp):
-                loss = criterion(net(images), labels)
+                if encoder_stage:
+                    feats = model.encode(images)[0]
+                    small = nn.functional.interpolate(labels[:, None].float(),
+                                                      size=feats.shape[-2:], mode="nearest")
+                    loss = criterion(enc_head(feats), small[:, 0].long())
+                else:
+                    loss = criterion(net(images), labels)
             optim.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optim)
@@ -178,20 +195,23 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
             bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{sched.get_last_lr()[0]:.1e}",
                             img_s=f"{rate:.1f}", left=f"{left / 60:.1f}min")
         sched.step()
-        metrics = evaluate(net, val_set, device=cfg.device, input_size=profile.train_size,
-                           desc="val")
-        entry = {"epoch": epoch + 1, "loss": total_loss / max(seen, 1),
-                 "val_miou": metrics["miou"], "lr": sched.get_last_lr()[0],
+        # While the encoder trains alone the decoder is untrained: nothing to score on val.
+        metrics = None if encoder_stage else evaluate(
+            net, val_set, device=cfg.device, input_size=profile.train_size, desc="val")
+        entry = {"epoch": epoch + 1, "stage": "encoder" if encoder_stage else "full",
+                 "loss": total_loss / max(seen, 1),
+                 "val_miou": metrics["miou"] if metrics else None, "lr": sched.get_last_lr()[0],
                  "seconds": time.perf_counter() - t0}
         log.append(entry)
         if progress:
             tqdm.write(json.dumps(entry))
-        if metrics["miou"] > best or best < 0:
+        if metrics and (metrics["miou"] > best or best < 0):
             best, best_epoch = metrics["miou"], epoch + 1
             _atomic_save({"model": model.state_dict(), "epoch": epoch + 1,
                           "val_miou": best, "config": asdict(cfg)}, out / "best.pt")
         _atomic_save({"model": model.state_dict(), "optim": optim.state_dict(),
                       "sched": sched.state_dict(), "scaler": scaler.state_dict(),
+                      "enc_head": enc_head.state_dict() if enc_head is not None else None,
                       "epoch": epoch + 1, "best_val_miou": best, "best_epoch": best_epoch,
                       "log": log, "config": asdict(cfg)}, last)
     seconds = sum(e["seconds"] for e in log)

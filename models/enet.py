@@ -47,8 +47,9 @@ Model card: where this implementation departs from the paper, and why
   input, so it has the input's dtype, device and batch: public ENets create it as a float32 CUDA
   tensor and crash after ``model.half()`` or on the CPU.
 * Training details (two-stage encoder-then-decoder schedule, class weighting) belong to the
-  trainer, not to this module; ``ENet(encoder_only=True)`` gives the encoder with a 1x1 classifier
-  on the H/8 features for the paper's first stage.
+  trainer, not to this module; ``encode(x)`` gives the H/8 features for the paper's first stage
+  (the trainer puts a 1x1 classifier on them), and ``ENet(encoder_only=True)`` is that network
+  alone.
 """
 from __future__ import annotations
 
@@ -218,8 +219,8 @@ class ENet(nn.Module):
         self.stage5 = nn.ModuleList([UpsamplingBottleneck(16, 16)])
         self.fullconv = nn.ConvTranspose2d(16, num_classes, 2, stride=2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x, (h, w) = pad_to_multiple(x, self.divisor)
+    def encode(self, x: torch.Tensor):
+        """The encoder: H/8 features (128 channels) and the two pooling indices."""
         x = self.initial(x)
         x, idx1 = self.down1(x)
         for block in self.stage1:
@@ -227,6 +228,11 @@ class ENet(nn.Module):
         x, idx2 = self.down2(x)
         for block in (*self.stage2, *self.stage3):
             x, _ = block(x)
+        return x, idx1, idx2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, (h, w) = pad_to_multiple(x, self.divisor)
+        x, idx1, idx2 = self.encode(x)
         if self.encoder_only:
             return self.classifier(x)
         x = self.up4(x, idx2)

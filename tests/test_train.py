@@ -118,3 +118,21 @@ def test_a_users_folder_dataset_end_to_end(tmp_path):
     row = json.loads((out / "results.json").read_text())["accuracy"][0]
     assert row["status"] == "ok" and set(row["per_class_iou"]) == {"dark", "bright"}
     assert main(["run", "--dataset", "folder", "--skip", "efficiency"]) == 2
+
+
+def test_enet_two_stage_schedule():
+    result = train(TrainConfig(system="enet", profile="smoke", seed=1, epochs=2,
+                               encoder_first_epochs=1), progress=False)
+    assert [e["stage"] for e in result.log] == ["encoder", "full"]
+    assert result.log[0]["val_miou"] is None and result.best_epoch == 2
+    with pytest.raises(ValueError, match="two-stage"):
+        train(TrainConfig(system="segnet", profile="smoke", encoder_first_epochs=1),
+              progress=False)
+
+
+def test_two_stage_options_are_checked(capsys):
+    assert main(["train", "--model", "segnet", "--profile", "smoke",
+                 "--encoder-first-epochs", "1", "--epochs", "2"]) == 2
+    assert main(["train", "--model", "enet", "--profile", "smoke",
+                 "--encoder-first-epochs", "1"]) == 2  # smoke has 1 epoch in all
+    assert "encoder-first-epochs" in capsys.readouterr().err
