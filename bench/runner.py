@@ -16,6 +16,7 @@ from bench.claims import FLOPS_SIZE, claims
 from bench.datasets import get_dataset_spec
 from bench.efficiency import EfficiencyOptions, build, flop_fields, measure_system
 from bench.environment import run_header
+from bench.errors import BadInput
 from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
 from bench.report import write_report
@@ -80,13 +81,15 @@ def run(config: RunConfig) -> Path:
 
 
 def check_datasets(config: RunConfig) -> None:
-    """Open every split the accuracy pass needs, so that bad data fails before any work."""
+    """Open every file of every split the accuracy pass needs, so that bad data fails with
+    exit code 2 before anything is measured or trained."""
     if "accuracy" in config.skip:
         return
-    from bench.datasets import open_dataset
+    from bench.datasets import check_files, open_dataset
 
     for split in ("train", "val", "test"):
-        open_dataset(config.dataset, split, data_root=config.data_root, seed=config.seed)
+        check_files(open_dataset(config.dataset, split, data_root=config.data_root,
+                                 seed=config.seed))
 
 
 def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
@@ -109,7 +112,8 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
         try:
             trained = train(TrainConfig(system=name, dataset=config.dataset,
                                         data_root=config.data_root, profile=config.profile,
-                                        seed=config.seed, device=config.device))
+                                        seed=config.seed, device=config.device,
+                                        check_data=False))  # check_datasets did it
             from bench.train import load_checkpoint
 
             model = load_checkpoint(name, test.spec.num_classes, trained.checkpoint,
@@ -120,6 +124,8 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                    "val_miou": trained.best_val_miou, "train_seconds": trained.seconds,
                    "train_size": list(profile.train_size), "checkpoint": str(trained.checkpoint),
                    "status": "ok"}
+        except BadInput:
+            raise  # bad data is the user's to fix: exit 2, the rows so far are saved
         except Exception as exc:  # one model failing to train must not lose the others
             import traceback
 

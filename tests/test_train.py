@@ -136,3 +136,22 @@ def test_two_stage_options_are_checked(capsys):
     assert main(["train", "--model", "enet", "--profile", "smoke",
                  "--encoder-first-epochs", "1"]) == 2  # smoke has 1 epoch in all
     assert "encoder-first-epochs" in capsys.readouterr().err
+
+
+def test_a_corrupt_image_stops_run_before_any_work(tmp_path, capsys):
+    import cv2
+
+    root = tmp_path / "data" / "CamVid"
+    for split in ("train", "val", "test"):
+        (root / split).mkdir(parents=True)
+        (root / f"{split}annot").mkdir()
+        for i in range(2):
+            cv2.imwrite(str(root / split / f"f{i}.png"), np.zeros((36, 48, 3), np.uint8))
+            cv2.imwrite(str(root / f"{split}annot" / f"f{i}.png"), np.ones((36, 48), np.uint8))
+    (root / "test" / "f1.png").write_bytes(b"\x89PNG not really an image")
+    out = tmp_path / "run"
+    assert main(["run", "--models", "enet", "--dataset", "camvid", "--data-root",
+                 str(tmp_path / "data"), "--profile", "smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "f1.png" in err and "Traceback" not in err
+    assert not out.exists()
