@@ -30,6 +30,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print("\nDatasets:")
     for d in DATASETS.values():
         print(f"  {d.name:<12} {d.num_classes} classes: {d.description}")
+    print(f"  {'folder':<12} your own data: --data-root DIR with images/, masks/ and "
+          f"classes.json")
     print("\nProfiles:")
     for p in PROFILES.values():
         print(f"  {p.name:<8} {p.description} ({p.epochs} epochs, batch {p.batch_size}, "
@@ -149,8 +151,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="deep model name (see `list`)")
-    p.add_argument("--dataset", default="synthetic", help="synthetic (default), camvid, "
-                                                          "cityscapes")
+    p.add_argument("--dataset", default="synthetic",
+                   help="synthetic (default), camvid, cityscapes, or folder (with --data-root)")
     p.add_argument("--data-root", metavar="DIR",
                    help="folder holding CamVid/ and cityscapes/ (default: $SEGBENCH_DATA, "
                         "else ./data)")
@@ -179,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated system names (default: enet,segnet,unet,pspnet,"
                         "deeplabv3plus; see `list`)")
     p.add_argument("--dataset", default="synthetic",
-                   help="synthetic (default), camvid or cityscapes")
+                   help="synthetic (default), camvid, cityscapes, or folder (with --data-root)")
     p.add_argument("--data-root", metavar="DIR",
                    help="folder holding CamVid/ and cityscapes/ (default: $SEGBENCH_DATA, "
                         "else ./data)")
