@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     from bench.datasets import open_dataset
     from bench.evaluate import evaluate
     from bench.profiles import get_profile
-    from bench.train import TrainConfig, train
+    from bench.train import TrainConfig, load_checkpoint, train
     from models import any_size, get_system
 
     profile = get_profile(config.profile)
@@ -114,8 +115,6 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                                         data_root=config.data_root, profile=config.profile,
                                         seed=config.seed, device=config.device,
                                         check_data=False))  # check_datasets did it
-            from bench.train import load_checkpoint
-
             model = load_checkpoint(name, test.spec.num_classes, trained.checkpoint,
                                     config.device)
             metrics = evaluate(any_size(model, info.input_divisor), test, device=config.device,
@@ -127,8 +126,6 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
         except BadInput:
             raise  # bad data is the user's to fix: exit 2, the rows so far are saved
         except Exception as exc:  # one model failing to train must not lose the others
-            import traceback
-
             traceback.print_exc()
             row = {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
         results.add("accuracy", row)
