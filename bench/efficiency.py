@@ -34,6 +34,8 @@ class EfficiencyOptions:
     channels_last: bool = False
     fvcore: bool = True
     seed: int = 0
+    dataset: str = "synthetic"  # classical methods are timed on this dataset's test images
+    data_root: str | None = None
     repeats: int = 1  # timed rounds per cell
     policy: LatencyPolicy = field(default_factory=LatencyPolicy)
 
@@ -144,6 +146,9 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
             "gpu_driver": env.get("gpu_driver"), "cpu": env["cpu"],
             "cudnn_benchmark": torch.backends.cudnn.benchmark if opts.device == "cuda" else None,
             "num_classes": num_classes, "channels_last": opts.channels_last}
+    if info.kind == "classical":
+        yield {**base, **_classical_cell(name, opts)}
+        return
     try:
         model = build(name, num_classes, opts.seed)
         params = parameter_report(model, torch.randn(1, 3, 64, 96))
@@ -168,6 +173,37 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
                            **params, **flops}
                     yield {**row, **_measure_cell(model, opts, width, height, precision, batch,
                                                   mode)}
+
+
+CLASSICAL_IMAGES = 5  # test images a classical method is timed on, in turn
+
+
+def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
+    """CPU latency of a classical method's partition of real images at the dataset's own
+    resolution. No parameters (the learned protocol's region classifier is counted in its
+    accuracy rows) and no FLOPs: not applicable to these algorithms, never 0."""
+    from bench.datasets import open_dataset
+    from classical.base import create_method
+
+    row = {"device": "cpu", "batch": 1, "precision": "uint8", "mode": "eager", "params": 0,
+           "params_used": 0, "gflops": None, "gmacs": None,
+           "flops_note": "not applicable (classical method)"}
+    try:
+        data = open_dataset(opts.dataset, "test", data_root=opts.data_root, seed=opts.seed)
+        images = [data.raw(i)[0] for i in range(min(CLASSICAL_IMAGES, len(data)))]
+        height, width = images[0].shape[:2]
+        method = create_method(name)
+        turn = iter(range(10**9))
+
+        def fn():
+            return method.partition(images[next(turn) % len(images)])
+
+        latency = measure_latency(fn, device="cpu", batch=1, policy=opts.policy,
+                                  repeats=opts.repeats)
+        return {**row, "width": width, "height": height, "run_width": width,
+                "run_height": height, **latency, **peak_memory(fn, "cpu"), "status": "ok"}
+    except Exception as exc:
+        return {**row, **failure(exc)}
 
 
 def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height: int,

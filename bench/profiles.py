@@ -19,11 +19,14 @@ class Profile:
     images_per_epoch: int | None = None  # a seeded random subset per epoch; None: all
     synthetic_train_images: int = 300  # size of the generated train split
     synthetic_val_images: int = 60
+    synthetic_test_images: int = 100
+    classical_train_images: int = 60  # training images for the learned protocol's classifier
 
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", "seconds, for tests: 1 epoch of 8 images at 64x48", 1, 4, (64, 48),
-                     images_per_epoch=8, synthetic_train_images=16, synthetic_val_images=4),
+                     images_per_epoch=8, synthetic_train_images=16, synthetic_val_images=4,
+                     synthetic_test_images=6, classical_train_images=4),
     "quick": Profile("quick", "CPU-sized: 4 epochs of 120 images at 160x120, lr x0.1 after 3; "
                      "the same Adam recipe otherwise", 4, 8, (160, 120), lr_step_epochs=3,
                      images_per_epoch=120, synthetic_val_images=30),

@@ -24,9 +24,12 @@ EFFICIENCY_COLUMNS = [
     ("precision", "precision", None),
     ("mode", "mode", None),
     ("params (M)", "params", lambda v: f"{v / 1e6:.3f}"),
-    ("GFLOPs", "gflops", _f(2)),
-    ("GMACs", "gmacs", _f(2)),
-    ("GFLOPs (fvcore)", "gflops_fvcore", _f(2)),
+    ("GFLOPs", lambda r: "n/a" if r.get("kind") == "classical" else r.get("gflops"),
+     lambda v: v if isinstance(v, str) else f"{v:.2f}"),
+    ("GMACs", lambda r: "n/a" if r.get("kind") == "classical" else r.get("gmacs"),
+     lambda v: v if isinstance(v, str) else f"{v:.2f}"),
+    ("GFLOPs (fvcore)", lambda r: "n/a" if r.get("kind") == "classical"
+     else r.get("gflops_fvcore"), lambda v: v if isinstance(v, str) else f"{v:.2f}"),
     ("latency median (ms)", "latency_ms_median", _f(2)),
     ("p90 (ms)", "latency_ms_p90", _f(2)),
     ("images/s", "fps", _f(1)),
@@ -43,9 +46,11 @@ ACCURACY_COLUMNS = [
     ("system", "system", None),
     ("dataset", "dataset", None),
     ("split", "split", None),
-    ("profile", "profile", None),
-    ("epochs (best)", lambda r: f"{r['epochs']} ({r['best_epoch']})" if "epochs" in r else None,
+    ("protocol", "protocol", None),
+    ("profile", lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical" else None),
      None),
+    ("epochs (best)", lambda r: f"{r['epochs']} ({r['best_epoch']})" if "epochs" in r
+     else ("n/a" if r.get("kind") == "classical" else None), None),
     ("mIoU %", "miou", _pct),
     ("class avg acc %", "class_avg_acc", _pct),
     ("global acc %", "global_acc", _pct),
@@ -120,12 +125,16 @@ def render(data: dict) -> str:
     else:
         lines += [NOT_MEASURED, ""]
     if data["accuracy"]:
-        profiles = sorted({r.get("profile") for r in data["accuracy"]})
+        profiles = sorted({r["profile"] for r in data["accuracy"] if r.get("profile")}) or ["n/a"]
         lines += ["## Accuracy", "", markdown_table(data["accuracy"], ACCURACY_COLUMNS), "",
                   f"Training profile: {', '.join(map(str, profiles))}; every model had the same "
                   "recipe. One confusion matrix over the whole split, void ignored; mIoU is the "
                   "mean over classes present. A `quick` or `smoke` result is a CPU-sized "
-                  "training budget, not the paper's 300 epochs.", ""]
+                  "training budget, not the paper's 300 epochs. Classical methods: `oracle` "
+                  "gives each region its majority ground-truth class (an upper bound of the "
+                  "partition's pixel accuracy); `learned` labels regions with a small "
+                  "classifier trained on the training split, with no ground truth at test "
+                  "time.", ""]
     if data["claims"]:
         from bench.claims import HOLDS_FRACTION
 

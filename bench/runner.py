@@ -52,7 +52,7 @@ class RunConfig:
             device=self.device, sizes=list(self.sizes), precisions=list(self.precisions),
             batch_sizes=list(self.batch_sizes), modes=list(self.modes),
             channels_last=self.channels_last, fvcore=self.fvcore, seed=self.seed,
-            repeats=self.repeats, policy=LatencyPolicy(max_time_s=self.max_time_s))
+            dataset=self.dataset, data_root=self.data_root, repeats=self.repeats, policy=LatencyPolicy(max_time_s=self.max_time_s))
 
 
 def set_threads(threads: int | None) -> int:
@@ -95,7 +95,8 @@ def check_datasets(config: RunConfig) -> None:
 
 def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     """Train each deep model with the profile (or reuse its cached checkpoint), then score it on
-    the test split. Classical methods join here with issue 5."""
+    the test split; score each classical method under both protocols (oracle and learned)."""
+    from classical.base import evaluate_classical
     from bench.datasets import open_dataset
     from bench.evaluate import evaluate
     from bench.profiles import get_profile
@@ -103,13 +104,37 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     from models import any_size, get_system
 
     profile = get_profile(config.profile)
-    test = open_dataset(config.dataset, "test", data_root=config.data_root, seed=config.seed)
+    synthetic = config.dataset == "synthetic"
+    test = open_dataset(config.dataset, "test", data_root=config.data_root, seed=config.seed,
+                        **({"length": profile.synthetic_test_images} if synthetic else {}))
+    train_split = None
     for name in config.systems:
         info = get_system(name)
-        if info.kind != "model":
+        if info.kind == "classical":
+            if train_split is None:
+                train_split = open_dataset(
+                    config.dataset, "train", data_root=config.data_root, seed=config.seed,
+                    **({"length": profile.synthetic_train_images} if synthetic else {}))
+            for protocol in ("oracle", "learned"):
+                base = {"system": name, "kind": "classical", "dataset": config.dataset,
+                        "split": "test", "protocol": protocol, "profile": None,
+                        "seed": config.seed, "device": "cpu"}
+                try:
+                    metrics = evaluate_classical(
+                        name, train_split, test, protocol, seed=config.seed,
+                        max_train_images=profile.classical_train_images)
+                    row = {**base, **metrics, "train_seconds": metrics.get("train_s"),
+                           "status": "ok"}
+                except Exception as exc:  # one method failing must not lose the others
+                    traceback.print_exc()
+                    row = {**base, "status": "failed",
+                           "error": f"{type(exc).__name__}: {exc}"[:500]}
+                results.add("accuracy", row)
+                write_report(results.data, results.dir)
             continue
-        base = {"system": name, "dataset": config.dataset, "split": "test",
-                "profile": config.profile, "seed": config.seed, "device": config.device}
+        base = {"system": name, "kind": "model", "dataset": config.dataset, "split": "test",
+                "protocol": "trained", "profile": config.profile, "seed": config.seed,
+                "device": config.device}
         try:
             trained = train(TrainConfig(system=name, dataset=config.dataset,
                                         data_root=config.data_root, profile=config.profile,

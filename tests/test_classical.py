@@ -339,3 +339,26 @@ def test_package_exports():
                  "PROTOCOLS"):
         assert hasattr(classical, name)
     assert classical.PROTOCOLS == ("oracle", "learned")
+
+
+def test_run_puts_classical_rows_beside_deep_ones(tmp_path):
+    import json
+
+    from bench.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", "--models", "enet,otsu,watershed", "--profile", "smoke", "--sizes",
+                 "64x48", "--max-time", "0.2", "--no-fvcore", "--out", str(out)]) == 0
+    data = json.loads((out / "results.json").read_text())
+    eff = {r["system"]: r for r in data["efficiency"]}
+    assert eff["otsu"]["status"] == "ok" and eff["otsu"]["params"] == 0
+    assert eff["otsu"]["gflops"] is None and "not applicable" in eff["otsu"]["flops_note"]
+    assert (eff["otsu"]["width"], eff["otsu"]["height"]) == (480, 360)  # the dataset's size
+    acc = [(r["system"], r["protocol"]) for r in data["accuracy"]]
+    assert acc == [("enet", "trained"), ("otsu", "oracle"), ("otsu", "learned"),
+                   ("watershed", "oracle"), ("watershed", "learned")]
+    assert all(r["status"] == "ok" for r in data["accuracy"])
+    learned = [r for r in data["accuracy"] if r["protocol"] == "learned"][0]
+    assert learned["classifier_params"] > 0
+    report = (out / "report.md").read_text()
+    assert "| otsu | cpu | 480x360 | 1 | uint8 | eager | 0.000 | n/a |" in report
