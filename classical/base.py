@@ -49,6 +49,8 @@ import torch
 from scipy import ndimage
 from tqdm import tqdm
 
+from bench.datasets.base import class_weights
+
 PROTOCOLS = ("oracle", "learned")
 
 #: Names of the columns of :func:`region_features`, in order.
@@ -370,14 +372,6 @@ class RegionClassifier:
         return f"RegionClassifier({kind}, classes={self.num_classes}, params={self.num_params})"
 
 
-def enet_class_weights(pixel_counts: np.ndarray, c: float = 1.02) -> np.ndarray:
-    """ENet's class weights ``1 / ln(c + p)`` from per-class pixel counts (as the deep models'
-    paper recipe uses)."""
-    p = np.asarray(pixel_counts, np.float64)
-    p = p / max(p.sum(), 1)
-    return 1.0 / np.log(c + p)
-
-
 def _spread(n_items: int, limit: int | None) -> list[int]:
     """``limit`` indices spread evenly over ``range(n_items)`` (all of them if None)."""
     if limit is None or limit >= n_items:
@@ -419,7 +413,8 @@ def train_classifier(method, train_ds, max_train_images: int | None = 60, seed: 
     if len(x) == 0:
         raise ValueError("no training region has a non-void pixel")
     if class_weighting == "enet":
-        cw = enet_class_weights(h.sum(0))
+        counts = h.sum(0)
+        cw = class_weights(counts / max(counts.sum(), 1)).numpy()
     elif class_weighting is None:
         cw = None
     else:
