@@ -17,6 +17,19 @@ def test_rows_are_on_disk_as_soon_as_they_are_added(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
 
 
+def test_result_files_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        RunResults(tmp_path, {}).add("efficiency", {"system": "enet"})
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
+    assert mode == 0o644
+
+
 def test_non_finite_numbers_become_null(tmp_path):
     results = RunResults(tmp_path, {})
     results.add("accuracy", {"miou": math.nan, "per_class_iou": {"Sky": math.inf, "Car": 0.5}})
