@@ -149,13 +149,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="deep model name (see `list`)")
+def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="synthetic",
                    help="synthetic (default), camvid, cityscapes, or folder (with --data-root)")
     p.add_argument("--data-root", metavar="DIR",
                    help="folder holding CamVid/ and cityscapes/ (default: $SEGBENCH_DATA, "
-                        "else ./data)")
+                        "else ./data); for folder, the dataset's own folder")
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="deep model name (see `list`)")
+    _add_data_args(p)
     p.add_argument("--profile", default="quick", help="smoke, quick (default) or paper")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -180,11 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", metavar="A,B,...",
                    help="comma-separated system names (default: enet,segnet,unet,pspnet,"
                         "deeplabv3plus; see `list`)")
-    p.add_argument("--dataset", default="synthetic",
-                   help="synthetic (default), camvid, cityscapes, or folder (with --data-root)")
-    p.add_argument("--data-root", metavar="DIR",
-                   help="folder holding CamVid/ and cityscapes/ (default: $SEGBENCH_DATA, "
-                        "else ./data)")
+    _add_data_args(p)
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--sizes", default="480x320,640x360,1280x720", metavar="WxH,...",
                    help="input sizes, WIDTHxHEIGHT (default: the paper's 480x320,640x360,"
