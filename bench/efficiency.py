@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import itertools
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -193,10 +194,10 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
         images = [data.raw(i)[0] for i in range(min(CLASSICAL_IMAGES, len(data)))]
         height, width = images[0].shape[:2]
         method = create_method(name)
-        turn = iter(range(10**9))
+        in_turn = itertools.cycle(images)
 
         def fn():
-            return method.partition(images[next(turn) % len(images)])
+            return method.partition(next(in_turn))
 
         latency = measure_latency(fn, device="cpu", batch=1, policy=opts.policy,
                                   repeats=opts.repeats)

@@ -35,6 +35,10 @@ def evaluate(model: nn.Module, dataset, *, device: str = "cpu", batch_size: int 
     spec = dataset.spec
     cm = ConfusionMatrix(spec.num_classes, spec.ignore_index)
     model = model.eval().to(device)
+    # A plain DataLoader draws its base seed from the global torch RNG, so a val pass moves the
+    # training's random stream (dropout). The committed reference trainings were made this way;
+    # a dedicated generator (bench.datasets.make_loader) would be cleaner but changes them, so it
+    # waits until the references are made again.
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
     for images, labels in tqdm(loader, desc=desc, unit="batch", leave=False):
         pred = predict(model, images.to(device), input_size, tuple(labels.shape[-2:]))

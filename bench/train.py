@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from bench.datasets.loader import make_loader
 from bench.evaluate import evaluate
 from bench.profiles import Profile, get_profile
 from models import create_model
@@ -162,15 +162,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
         start_epoch, best, best_epoch, log = (state["epoch"], state["best_val_miou"],
                                               state["best_epoch"], state["log"])
 
-    started = time.perf_counter()
     for epoch in range(start_epoch, epochs):
         augment.reseed(cfg.seed * 100_003 + epoch)
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
         subset = _epoch_indices(len(train_set), profile.images_per_epoch,
                                 cfg.seed * 7_919 + epoch)
         epoch_set = train_set if subset is None else torch.utils.data.Subset(train_set, subset)
-        loader = DataLoader(epoch_set, batch_size=batch, shuffle=True, generator=gen,
-                            num_workers=cfg.workers, drop_last=len(epoch_set) > batch)
+        loader = make_loader(epoch_set, batch, shuffle=True, num_workers=cfg.workers,
+                             seed=cfg.seed * 1_000_003 + epoch, drop_last=len(epoch_set) > batch)
         model.train()
         encoder_stage = epoch < cfg.encoder_first_epochs
         t0, seen, total_loss = time.perf_counter(), 0, 0.0

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from classical.base import ClassicalMethod
-from models.registry import Capabilities, register
+from models.registry import register_classical
 
 _KERNEL = np.ones((3, 3), np.uint8)
 
@@ -58,9 +58,7 @@ class CannyRegions(ClassicalMethod):
         return watershed(mag, regions) - 1
 
 
-@register("canny", kind="classical",
-          capabilities=Capabilities(half=False, compile=False, onnx=False),
-          description="Canny edges (adaptive thresholds), closed; regions = connected "
+@register_classical("canny", description="Canny edges (adaptive thresholds), closed; regions = connected "
                       "non-edge areas",
           paper="Canny 1986, A computational approach to edge detection, IEEE Trans. PAMI 8(6)",
           notes="classical, no parameters; edge pixels assigned by watershed on the gradient; "

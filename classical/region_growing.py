@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from classical.base import ClassicalMethod
-from models.registry import Capabilities, register
+from models.registry import register_classical
 
 _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 _KERNEL = np.ones((3, 3), np.uint8)
@@ -126,9 +126,7 @@ class SeededRegionGrowing(ClassicalMethod):
         return labels.copy()
 
 
-@register("region_growing", kind="classical",
-          capabilities=Capabilities(half=False, compile=False, onnx=False),
-          description="seeded region growing on Lab colour similarity, seeds at grid "
+@register_classical("region_growing", description="seeded region growing on Lab colour similarity, seeds at grid "
                       "gradient minima",
           paper="Adams & Bischof 1994, Seeded region growing, IEEE Trans. PAMI 16(6)",
           notes="classical, no parameters; one seed per 20x20 cell (its gradient minimum), "

@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from classical.base import ClassicalMethod
-from models.registry import Capabilities, register
+from models.registry import register_classical
 
-CAPS = Capabilities(half=False, compile=False, onnx=False)
 
 
 class Felzenszwalb(ClassicalMethod):
@@ -44,8 +43,7 @@ class Slic(ClassicalMethod):
                     sigma=self.sigma, start_label=0, channel_axis=-1)
 
 
-@register("felzenszwalb", kind="classical", capabilities=CAPS,
-          description="Felzenszwalb-Huttenlocher graph-based segmentation (scale 200)",
+@register_classical("felzenszwalb", description="Felzenszwalb-Huttenlocher graph-based segmentation (scale 200)",
           paper="Felzenszwalb & Huttenlocher 2004, Efficient graph-based image segmentation, "
                 "IJCV 59(2)",
           notes="classical, no parameters; skimage.segmentation.felzenszwalb; FLOPs not "
@@ -54,8 +52,7 @@ def felzenszwalb(scale: float = 200.0, sigma: float = 0.8, min_size: int = 50) -
     return Felzenszwalb(scale, sigma, min_size)
 
 
-@register("slic", kind="classical", capabilities=CAPS,
-          description="SLIC superpixels (about 400, compactness 10)",
+@register_classical("slic", description="SLIC superpixels (about 400, compactness 10)",
           paper="Achanta et al. 2012, SLIC superpixels compared to state-of-the-art superpixel "
                 "methods, IEEE Trans. PAMI 34(11)",
           notes="classical, no parameters; skimage.segmentation.slic; FLOPs not applicable")

@@ -13,9 +13,8 @@ import numpy as np
 from skimage import filters
 
 from classical.base import ClassicalMethod, connected_regions, merge_small_regions
-from models.registry import Capabilities, register
+from models.registry import register_classical
 
-CAPS = Capabilities(half=False, compile=False, onnx=False)
 NOTES = ("classical, no parameters; pixel classes -> connected components (4-connected), "
          "components under min_size px merged into the nearest; FLOPs not applicable")
 
@@ -90,7 +89,7 @@ class MultiOtsu(GreyThreshold):
             return np.atleast_1d(np.asarray(filters.threshold_otsu(grey), np.float64))
 
 
-@register("otsu", kind="classical", capabilities=CAPS, notes=NOTES,
+@register_classical("otsu", notes=NOTES,
           description="Otsu's global grey threshold, then connected components",
           paper="Otsu 1979, A threshold selection method from gray-level histograms, "
                 "IEEE Trans. SMC 9(1)")
@@ -98,7 +97,7 @@ def otsu(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("otsu", filters.threshold_otsu, sigma, min_size)
 
 
-@register("multiotsu", kind="classical", capabilities=CAPS, notes=NOTES,
+@register_classical("multiotsu", notes=NOTES,
           description="multi-level Otsu (3 grey classes), then connected components",
           paper="Liao, Chen & Chung 2001, A fast algorithm for multilevel thresholding "
                 "(multi-level Otsu 1979), J. Inf. Sci. Eng. 17(5)")
@@ -108,7 +107,7 @@ def multiotsu(classes: int = 3, sigma: float = 1.0, min_size: int = 30) -> Multi
     return MultiOtsu(classes, sigma, min_size)
 
 
-@register("yen", kind="classical", capabilities=CAPS, notes=NOTES,
+@register_classical("yen", notes=NOTES,
           description="Yen's maximum-correlation (entropic) grey threshold, then connected "
                       "components",
           paper="Yen, Chang & Chang 1995, A new criterion for automatic multilevel "
@@ -117,14 +116,14 @@ def yen(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("yen", filters.threshold_yen, sigma, min_size)
 
 
-@register("li", kind="classical", capabilities=CAPS, notes=NOTES,
+@register_classical("li", notes=NOTES,
           description="Li's minimum cross-entropy grey threshold, then connected components",
           paper="Li & Lee 1993, Minimum cross entropy thresholding, Pattern Recognition 26(4)")
 def li(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("li", filters.threshold_li, sigma, min_size)
 
 
-@register("kapur", kind="classical", capabilities=CAPS, notes=NOTES,
+@register_classical("kapur", notes=NOTES,
           description="Kapur's maximum-entropy grey threshold, then connected components",
           paper="Kapur, Sahoo & Wong 1985, A new method for gray-level picture thresholding "
                 "using the entropy of the histogram, CVGIP 29(3)")
@@ -166,7 +165,7 @@ class KMeansColour(ClassicalMethod):
         return merge_small_regions(connected_regions(clusters), self.min_size)
 
 
-@register("kmeans", kind="classical", capabilities=CAPS, notes=NOTES,
+@register_classical("kmeans", notes=NOTES,
           description="k-means colour clustering in Lab (k=6), then connected components",
           paper="Lloyd 1982, Least squares quantization in PCM (k-means), IEEE Trans. Inf. "
                 "Theory 28(2); k-means++: Arthur & Vassilvitskii 2007")

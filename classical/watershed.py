@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from classical.base import ClassicalMethod
-from models.registry import Capabilities, register
+from models.registry import register_classical
 
 _KERNEL = np.ones((3, 3), np.uint8)
 
@@ -63,9 +63,7 @@ class MarkerWatershed(ClassicalMethod):
         return watershed(grad, self.markers(grad), compactness=self.compactness) - 1
 
 
-@register("watershed", kind="classical",
-          capabilities=Capabilities(half=False, compile=False, onnx=False),
-          description="marker-based watershed on the Lab colour gradient, markers from flat "
+@register_classical("watershed", description="marker-based watershed on the Lab colour gradient, markers from flat "
                       "(low-gradient) areas",
           paper="Beucher & Meyer 1993, The morphological approach to segmentation: the "
                 "watershed transformation; Vincent & Soille 1991, Watersheds in digital spaces, "

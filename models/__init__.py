@@ -10,6 +10,7 @@ from models.registry import (  # noqa: F401
     get_system,
     list_systems,
     register,
+    register_classical,
     register_model,
     system_names,
 )

@@ -81,6 +81,15 @@ def register_model(name: str, **meta: Any):
     return register(name, kind="model", **meta)
 
 
+NO_CAPABILITIES = Capabilities(half=False, compile=False, onnx=False)
+
+
+def register_classical(name: str, **meta: Any):
+    """Register a classical method builder ``fn(**kwargs) -> method``; no tensor capabilities."""
+    meta.setdefault("capabilities", NO_CAPABILITIES)
+    return register(name, kind="classical", **meta)
+
+
 def _load_providers() -> None:
     for module in _PROVIDERS:
         importlib.import_module(module)

@@ -123,14 +123,6 @@ def count_flops(model: nn.Module, x: torch.Tensor) -> FlopCount:
                      not_counted)
 
 
-def elementwise_census(model: nn.Module, x: torch.Tensor) -> Counter:
-    """Output elements per operator in one forward pass (meta device)."""
-    meta_model, meta_x = _on_meta(model, x)
-    census = _OpCensus()
-    _run_counted(meta_model, meta_x, census)
-    return census.out_elements
-
-
 def paper_convention_gflops(model: nn.Module, x: torch.Tensor) -> dict:
     """The count that reproduces the ENet paper's figures (see the module docstring).
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
@@ -138,7 +138,3 @@ def measure_latency(fn: Callable[[], object], *, device: str = "cpu", batch: int
         "latency_round_spread": (max(medians) - min(medians)) / stats["latency_ms_median"],
     })
     return stats
-
-
-def policy_dict(policy: LatencyPolicy) -> dict:
-    return asdict(policy)
