@@ -106,7 +106,7 @@ def claims(rows: list[dict], flops_at_paper_size: dict | None = None) -> list[di
                      f"3x360x640, {e.get('flops_counter')}, {e['num_classes']} classes",
             "verdict": verdict(ratio, PAPER_RATIOS["flops"])})
     else:
-        table.append({"claim": "flops", "paper_ratio": PAPER_RATIOS["flops"],
+        table.append({"claim": "flops", "scope": "any device", "paper_ratio": PAPER_RATIOS["flops"],
                       "measured_ratio": None, "basis": "no FLOP count at 640x360",
                       "verdict": "not measured"})
 

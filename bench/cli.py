@@ -149,6 +149,37 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bench.report import default_report_dir, load_runs, write_full_report
+
+    data, predictions = load_runs(args.runs)
+    if args.out:
+        out = Path(args.out)
+    elif len(args.runs) == 1:
+        given = Path(args.runs[0])
+        out = given if given.is_dir() else given.parent
+    else:
+        out = default_report_dir()
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file: expected a folder for the report")
+    path = write_full_report(data, out, predictions)
+    figures = sorted((out / "figures").glob("*.png"))
+    print(f"report:  {path}\ntables:  {out / 'tables'} (Markdown in report.md, CSV, LaTeX)\n"
+          f"figures: {out / 'figures'} ({len(figures)} PNG, each with an SVG twin)")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from bench.check import CheckRequest, parse_tolerances, run_check
+    from bench.options import split_list
+
+    return run_check(CheckRequest(
+        baseline=args.baseline, models=split_list(args.models) if args.models else None,
+        update=args.update, tolerances=parse_tolerances(args.tolerance), as_json=args.json))
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="synthetic",
                    help="synthetic (default), camvid, cityscapes, or folder (with --data-root)")
@@ -240,6 +271,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="your own weights (a state dict, or our checkpoint); default: the "
                         "cached best checkpoint of this model, dataset, profile and seed")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("report", help="make tables and figures again from saved runs",
+                       description="Read one or more run folders (results.json) and write "
+                                   "report.md, tables/*.csv and *.tex, and figures/*.png and "
+                                   "*.svg, measuring nothing. Several runs (a GPU run and a CPU "
+                                   "run, say) are merged into one report, each row tagged with "
+                                   "its run.")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                   help="run folders written by `run` (or their results.json files)")
+    p.add_argument("--out", metavar="DIR",
+                   help="report folder (default: the run folder itself for one run, "
+                        "results/reports/<UTC time>/ for several)")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("check", help="compare against a baseline; exit 1 on a regression",
+                       description="Measure again what the baseline records (parameters and "
+                                   "FLOPs exactly, CPU latency as a multiple of a reference "
+                                   "workload timed in the same process, mIoU after a seeded "
+                                   "smoke training on the synthetic set) and compare. Exit 0 "
+                                   "if nothing regressed, 1 on a regression, 2 on bad input.")
+    p.add_argument("--baseline", required=True, metavar="PATH",
+                   help="baseline JSON (for example results/baseline.json)")
+    p.add_argument("--models", metavar="A,B,...",
+                   help="check only these systems (default: every system in the baseline)")
+    p.add_argument("--update", action="store_true",
+                   help="measure and rewrite the baseline (atomically) after a deliberate "
+                        "change; creates it if missing")
+    p.add_argument("--tolerance", action="append", metavar="METRIC=VALUE",
+                   help="override a stored tolerance: params, gflops, latency (relative, "
+                        "0.25 = 25%% slower) or miou (absolute drop, 0.02 = 2 points); "
+                        "repeatable or comma-separated")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(func=_cmd_check)
     return parser
 
 

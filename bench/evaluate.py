@@ -30,8 +30,11 @@ def predict(model: nn.Module, images: torch.Tensor, input_size: tuple[int, int] 
 
 
 def evaluate(model: nn.Module, dataset, *, device: str = "cpu", batch_size: int = 4,
-             input_size: tuple[int, int] | None = None, desc: str = "eval") -> dict:
-    """Metrics of ``model`` on ``dataset`` (an item is (image, label) at native size)."""
+             input_size: tuple[int, int] | None = None, desc: str = "eval",
+             on_prediction=None, progress: bool = True) -> dict:
+    """Metrics of ``model`` on ``dataset`` (an item is (image, label) at native size).
+    ``on_prediction(index, class_map)``, if given, sees every item's prediction (a numpy
+    ``HxW`` array), for saving a few of them."""
     spec = dataset.spec
     cm = ConfusionMatrix(spec.num_classes, spec.ignore_index)
     model = model.eval().to(device)
@@ -40,7 +43,13 @@ def evaluate(model: nn.Module, dataset, *, device: str = "cpu", batch_size: int 
     # a dedicated generator (bench.datasets.make_loader) would be cleaner but changes them, so it
     # waits until the references are made again.
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
-    for images, labels in tqdm(loader, desc=desc, unit="batch", leave=False):
-        pred = predict(model, images.to(device), input_size, tuple(labels.shape[-2:]))
-        cm.update(labels, pred.cpu())
+    seen = 0
+    for images, labels in tqdm(loader, desc=desc, unit="batch", leave=False,
+                               disable=not progress):
+        pred = predict(model, images.to(device), input_size, tuple(labels.shape[-2:])).cpu()
+        cm.update(labels, pred)
+        if on_prediction is not None:
+            for j, p in enumerate(pred.numpy()):
+                on_prediction(seen + j, p)
+        seen += len(pred)
     return cm.compute(spec.classes)

@@ -20,7 +20,7 @@ from bench.environment import run_header
 from bench.errors import BadInput
 from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
-from bench.report import write_report
+from bench.report import write_full_report, write_report
 from bench.results import RunResults, default_run_dir
 
 DEEP_MODELS = ("enet", "segnet", "unet", "pspnet", "deeplabv3plus")
@@ -77,7 +77,10 @@ def run(config: RunConfig) -> Path:
         _efficiency_pass(config, spec.num_classes, results)
     if "accuracy" not in config.skip:
         _accuracy_pass(config, results)
-    write_report(results.data, out_dir)
+    data = {**results.data, "runs": [results.data["run"]]}
+    predictions = out_dir / "predictions"
+    write_full_report(data, out_dir, [predictions] if (predictions / "index.json").is_file()
+                      else [])
     return out_dir
 
 
@@ -99,6 +102,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     from classical.base import evaluate_classical
     from bench.datasets import open_dataset
     from bench.evaluate import evaluate
+    from bench.predictions import PredictionWriter
     from bench.profiles import get_profile
     from bench.train import TrainConfig, load_checkpoint, train
     from models import any_size, get_system
@@ -107,6 +111,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     synthetic = config.dataset == "synthetic"
     test = open_dataset(config.dataset, "test", data_root=config.data_root, seed=config.seed,
                         **({"length": profile.synthetic_test_images} if synthetic else {}))
+    saved = PredictionWriter(results.dir / "predictions", test)
     train_split = None
     for name in config.systems:
         info = get_system(name)
@@ -122,9 +127,13 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                 try:
                     metrics = evaluate_classical(
                         name, train_split, test, protocol, seed=config.seed,
-                        max_train_images=profile.classical_train_images)
+                        max_train_images=profile.classical_train_images,
+                        on_prediction=(lambda i, p, n=name: saved.add(n, i, p))
+                        if protocol == "learned" else None)
                     row = {**base, **metrics, "train_seconds": metrics.get("train_s"),
                            "status": "ok"}
+                    if protocol == "learned":
+                        saved.finish(name, protocol, None)
                 except Exception as exc:  # one method failing must not lose the others
                     traceback.print_exc()
                     row = {**base, "status": "failed",
@@ -143,7 +152,9 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
             model = load_checkpoint(name, test.spec.num_classes, trained.checkpoint,
                                     config.device)
             metrics = evaluate(any_size(model, info.input_divisor), test, device=config.device,
-                               input_size=profile.train_size, desc=f"{name} test")
+                               input_size=profile.train_size, desc=f"{name} test",
+                               on_prediction=lambda i, p, n=name: saved.add(n, i, p))
+            saved.finish(name, "trained", config.profile)
             row = {**base, **metrics, "epochs": trained.epochs, "best_epoch": trained.best_epoch,
                    "val_miou": trained.best_val_miou, "train_seconds": trained.seconds,
                    "train_size": list(profile.train_size), "checkpoint": str(trained.checkpoint),

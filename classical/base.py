@@ -483,7 +483,8 @@ class ClassicalSegmenter:
 def evaluate_classical(method_name, train_ds, test_ds, protocol: str,
                        max_train_images: int | None = 60, max_test_images: int | None = None,
                        seed: int = 0, method_kwargs: dict | None = None,
-                       classifier_kwargs: dict | None = None, progress: bool = True) -> dict:
+                       classifier_kwargs: dict | None = None, progress: bool = True,
+                       on_prediction=None) -> dict:
     """Metrics of a classical method under one protocol on ``test_ds`` (its first
     ``max_test_images`` images, all if None), from one confusion matrix over them.
 
@@ -493,7 +494,8 @@ def evaluate_classical(method_name, train_ds, test_ds, protocol: str,
     ``system``, ``classifier_params`` (the learned classifier's parameter count; None for the
     oracle), ``images``, ``train_images``, ``regions_per_image`` (mean), ``partition_ms_mean``
     (mean wall time of ``partition`` in this loop: informal, not the latency measurement) and
-    ``train_s`` (classifier training time, regions included).
+    ``train_s`` (classifier training time, regions included). ``on_prediction(index,
+    class_map)``, if given, sees every test image's prediction.
     """
     from bench.measure.accuracy import ConfusionMatrix
 
@@ -529,6 +531,8 @@ def evaluate_classical(method_name, train_ds, test_ds, protocol: str,
                        num_classes=spec.num_classes, ignore_index=spec.ignore_index,
                        regions=regions)
         cm.update(torch.from_numpy(np.asarray(gt).astype(np.int64)), torch.from_numpy(pred))
+        if on_prediction is not None:
+            on_prediction(i, pred)
     out = cm.compute(spec.classes)
     out.update({
         "system": name,

@@ -1,0 +1,237 @@
+"""The report's tables, built from results rows and written as Markdown, CSV and LaTeX.
+
+A table is a list of columns (title, how to get the value from a row, how to format it) over a
+list of rows. Every cell comes from one row of results.json; a value that is missing reads
+``not measured``, never 0. The three formats show the same cells.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any, Callable
+
+NOT_MEASURED = "not measured"
+
+Getter = str | Callable[[dict], Any]
+Formatter = Callable[[Any], str] | None
+
+
+@dataclass
+class Table:
+    name: str  # file stem: tables/<name>.csv, tables/<name>.tex
+    title: str
+    columns: list[tuple[str, Getter, Formatter]]
+    rows: list[dict]
+    note: str = ""
+
+    def header(self) -> list[str]:
+        return [c[0] for c in self.columns]
+
+    def cells(self) -> list[list[str]]:
+        return [[cell(r, key, fmt) for _, key, fmt in self.columns] for r in self.rows]
+
+
+def cell(row: dict, key: Getter, fmt: Formatter) -> str:
+    value = key(row) if callable(key) else row.get(key)
+    if value is None:
+        return NOT_MEASURED
+    return fmt(value) if fmt else str(value)
+
+
+def fixed(digits: int) -> Callable[[Any], str]:
+    return lambda v: v if isinstance(v, str) else f"{v:.{digits}f}"
+
+
+def percent(v: float) -> str:
+    return f"{100 * v:.1f}"
+
+
+def _status(r: dict) -> str:
+    return "ok" if r.get("status") == "ok" else f"failed: {r.get('error', '')}"
+
+
+def _classical_na(key: str) -> Callable[[dict], Any]:
+    """FLOPs of a classical method are not applicable (and not 0)."""
+    return lambda r: "n/a" if r.get("kind") == "classical" else r.get(key)
+
+
+def _size(r: dict) -> str | None:
+    return f"{r['width']}x{r['height']}" if "width" in r else None
+
+
+def _run_column(rows: list[dict]) -> list:
+    """A `run` column, only when the rows come from several merged runs."""
+    return [("run", "run", None)] if any("run" in r for r in rows) else []
+
+
+# --------------------------------------------------------------------------------------------
+# the tables
+
+def efficiency_table(rows: list[dict]) -> Table:
+    columns = _run_column(rows) + [
+        ("system", "system", None),
+        ("device", "device", None),
+        ("size (WxH)", _size, None),
+        ("batch", "batch", None),
+        ("precision", "precision", None),
+        ("mode", "mode", None),
+        ("params (M)", "params", lambda v: f"{v / 1e6:.3f}"),
+        ("GFLOPs", _classical_na("gflops"), fixed(2)),
+        ("GMACs", _classical_na("gmacs"), fixed(2)),
+        ("GFLOPs (fvcore)", _classical_na("gflops_fvcore"), fixed(2)),
+        ("latency median (ms)", "latency_ms_median", fixed(2)),
+        ("p90 (ms)", "latency_ms_p90", fixed(2)),
+        ("images/s", "fps", fixed(1)),
+        ("n", "latency_n", None),
+        ("peak mem (MB)", "peak_mem_mb", fixed(1)),
+        ("status", _status, None),
+    ]
+    return Table("efficiency", "Efficiency", columns, rows,
+                 "GFLOPs count 2 per multiply-add, per image, at the size run (padded to the "
+                 "model's divisor); the primary counter is torch.utils.flop_counter "
+                 "(convolutions and matrix products), fvcore beside it adds element-wise layers. "
+                 "Latency: median of the timed iterations after warm-up; memory: peak CUDA "
+                 "allocation on a GPU, peak resident growth on a CPU.")
+
+
+def _budget(r: dict) -> str | None:
+    if r.get("kind") == "classical":
+        return "n/a"
+    if "epochs" not in r:
+        return None
+    size = r.get("train_size")
+    at = f" at {size[0]}x{size[1]}" if size else ""
+    return f"{r['epochs']} epochs{at}, best {r['best_epoch']}"
+
+
+def accuracy_table(rows: list[dict]) -> Table:
+    columns = _run_column(rows) + [
+        ("system", "system", None),
+        ("dataset", "dataset", None),
+        ("split", "split", None),
+        ("protocol", "protocol", None),
+        ("profile", lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical"
+                                                   else None), None),
+        ("training", _budget, None),
+        ("mIoU %", "miou", percent),
+        ("class avg acc %", "class_avg_acc", percent),
+        ("global acc %", "global_acc", percent),
+        ("train time (s)", "train_seconds", fixed(0)),
+        ("status", _status, None),
+    ]
+    return Table("accuracy", "Accuracy", columns, rows,
+                 "One confusion matrix over the whole split, void ignored; mIoU is the mean over "
+                 "classes present. A `quick` or `smoke` result is a CPU-sized training budget, "
+                 "not the paper's 300 epochs. Classical methods: `oracle` gives each region its "
+                 "majority ground-truth class (an upper bound that uses the test labels); "
+                 "`learned` labels regions with a small classifier trained on the training "
+                 "split, with no ground truth at test time.")
+
+
+def per_class_table(rows: list[dict]) -> Table | None:
+    """Per-class IoU (%), one row per accuracy row, classes in the dataset's order."""
+    scored = [r for r in rows if r.get("per_class_iou")]
+    if not scored:
+        return None
+    classes = list(dict.fromkeys(c for r in scored for c in r["per_class_iou"]))
+    columns = _run_column(scored) + [("system", "system", None), ("dataset", "dataset", None),
+                                     ("protocol", "protocol", None)]
+    columns += [(c, (lambda name: lambda r: r["per_class_iou"].get(name))(c), percent)
+                for c in classes]
+    return Table("per_class_iou", "Per-class IoU (%)", columns, scored,
+                 "IoU of each class on the test split; `not measured` where a row has no value "
+                 "for the class (another dataset, or a class absent from the split).")
+
+
+def claims_table(rows: list[dict]) -> Table:
+    from bench.claims import HOLDS_FRACTION
+
+    columns = [
+        ("claim", "claim", None),
+        ("scope", "scope", None),
+        ("paper", "paper_ratio", lambda v: f"{v:.0f}x"),
+        ("measured", "measured_ratio", lambda v: f"{v:.1f}x"),
+        ("basis", "basis", None),
+        ("verdict", "verdict", None),
+    ]
+    return Table("claims", "The ENet paper's claims against SegNet", columns, rows,
+                 f"Rule: a claim holds if the measured ratio is at least {HOLDS_FRACTION:.0%} of "
+                 "the paper's. Speed is the paper's GPU claim (\"up to\": the largest GPU ratio); "
+                 "CPU ratios are listed for reference.")
+
+
+def not_counted_table(rows: list[dict]) -> Table | None:
+    """Per system, the operators each FLOP counter did not count."""
+    seen: dict[str, dict] = {}
+    for r in rows:
+        if "flops_not_counted" in r:
+            seen.setdefault(r["system"], r)
+    if not seen:
+        return None
+    table = [{"system": k, "torch": ", ".join(r["flops_not_counted"]) or "none",
+              "fvcore": ", ".join(r.get("flops_fvcore_not_counted") or []) or "none"}
+             for k, r in seen.items()]
+    cols = [("system", "system", None), ("not counted by torch.utils.flop_counter", "torch", None),
+            ("not counted by fvcore itself (our handles count them)", "fvcore", None)]
+    return Table("flops_not_counted", "Operators the FLOP counters leave out", cols, table)
+
+
+def build_tables(data: dict) -> list[Table]:
+    """Every table the data has rows for, in report order."""
+    tables: list[Table | None] = []
+    if data.get("efficiency"):
+        tables += [efficiency_table(data["efficiency"]), not_counted_table(data["efficiency"])]
+    if data.get("accuracy"):
+        tables += [accuracy_table(data["accuracy"]), per_class_table(data["accuracy"])]
+    if data.get("claims"):
+        tables.append(claims_table(data["claims"]))
+    return [t for t in tables if t is not None]
+
+
+# --------------------------------------------------------------------------------------------
+# formats
+
+def to_markdown(table: Table) -> str:
+    head = "| " + " | ".join(table.header()) + " |"
+    rule = "| " + " | ".join("---" for _ in table.columns) + " |"
+    body = ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in table.cells()]
+    return "\n".join([head, rule, *body])
+
+
+def to_csv(table: Table) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(table.header())
+    writer.writerows(table.cells())
+    return buf.getvalue()
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(table: Table) -> str:
+    """A booktabs table (needs \\usepackage{booktabs}); numbers right-aligned."""
+    cells = table.cells()
+    align = "".join("r" if cells and all(_numeric(row[i]) for row in cells) else "l"
+                    for i in range(len(table.columns)))
+    lines = [f"% {table.title}: made by `python -m bench report` from results.json",
+             f"\\begin{{tabular}}{{{align}}}", r"\toprule",
+             " & ".join(latex_escape(h) for h in table.header()) + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in cells]
+    lines += [r"\bottomrule", r"\end{tabular}", ""]
+    return "\n".join(lines)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text.rstrip("x"))
+        return True
+    except ValueError:
+        return text == NOT_MEASURED
