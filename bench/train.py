@@ -53,6 +53,7 @@ class TrainConfig:
     batch_size: int | None = None
     workers: int = 0
     check_data: bool = True  # open every file before training (bad data fails early)
+    checkpoints: str | None = None  # folder for best.pt/last.pt; default: the cache, keyed
 
 
 @dataclass
@@ -147,7 +148,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     use_amp = cfg.device == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
 
-    out = checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed)
+    out = (Path(cfg.checkpoints) if cfg.checkpoints
+           else checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed))
     out.mkdir(parents=True, exist_ok=True)
     start_epoch, best, best_epoch, log = 0, -1.0, -1, []
     last = out / "last.pt"
@@ -197,7 +199,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
         sched.step()
         # While the encoder trains alone the decoder is untrained: nothing to score on val.
         metrics = None if encoder_stage else evaluate(
-            net, val_set, device=cfg.device, input_size=profile.train_size, desc="val")
+            net, val_set, device=cfg.device, input_size=profile.train_size, desc="val",
+            progress=progress)
         entry = {"epoch": epoch + 1, "stage": "encoder" if encoder_stage else "full",
                  "loss": total_loss / max(seen, 1),
                  "val_miou": metrics["miou"] if metrics else None, "lr": sched.get_last_lr()[0],

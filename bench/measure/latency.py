@@ -138,3 +138,49 @@ def measure_latency(fn: Callable[[], object], *, device: str = "cpu", batch: int
         "latency_round_spread": (max(medians) - min(medians)) / stats["latency_ms_median"],
     })
     return stats
+
+
+@dataclass(frozen=True)
+class RelativePolicy:
+    """How `relative_latency` interleaves a workload with the reference: ``rounds`` rounds, each
+    timing the reference and then the workload for at least ``round_s`` seconds and
+    ``round_min_iters`` iterations each, after ``warmup_s`` seconds of warm-up of each."""
+
+    rounds: int = 7
+    round_s: float = 0.3
+    round_min_iters: int = 2
+    warmup_s: float = 0.5
+    warmup_min_iters: int = 2
+
+
+def _run_for(fn: Callable[[], object], timer: Timer, seconds: float, min_iters: int) -> list[float]:
+    times: list[float] = []
+    while len(times) < min_iters or sum(times) / 1e3 < seconds:
+        times.append(timer(fn))
+    return times
+
+
+def relative_latency(fn: Callable[[], object], reference: Callable[[], object], *,
+                     policy: RelativePolicy = RelativePolicy(),
+                     timer: Timer | None = None) -> dict:
+    """Latency of ``fn`` as a multiple of ``reference``'s, measured in alternating rounds in the
+    same process, so that a change of machine speed or load during the measurement hits both.
+
+    Each round gives the ratio of the two medians; the result is the median of the rounds'
+    ratios (``latency_rel``), with its spread (max - min over the median) as a noise estimate,
+    and the medians in milliseconds for information.
+    """
+    timer = timer or cpu_timer
+    for f in (reference, fn):
+        _run_for(f, timer, policy.warmup_s, policy.warmup_min_iters)
+    ratios, ref_ms, fn_ms = [], [], []
+    for _ in range(policy.rounds):
+        r = float(np.median(_run_for(reference, timer, policy.round_s, policy.round_min_iters)))
+        m = float(np.median(_run_for(fn, timer, policy.round_s, policy.round_min_iters)))
+        ratios.append(m / r)
+        ref_ms.append(r)
+        fn_ms.append(m)
+    rel = float(np.median(ratios))
+    return {"latency_rel": rel, "latency_rel_rounds": ratios,
+            "latency_rel_spread": (max(ratios) - min(ratios)) / rel,
+            "latency_ms": float(np.median(fn_ms)), "reference_ms": float(np.median(ref_ms))}
