@@ -726,11 +726,13 @@ def params_flops_figure(data: Mapping) -> Figure | None:
                 if key == "gflops" and common is None and e["size"]:
                     label += f" @ {size_label(e['size'])}"
                 end = v
-                if e["system"] in PAPER_VALUES:
+                comparable = key == "params_m" or e["size"] == PAPER_FLOPS_SIZE
+                if e["system"] in PAPER_VALUES and comparable:
                     paper = PAPER_VALUES[e["system"]][paper_key]
                     ax.scatter([paper], [k], marker="D", s=36, color="black", zorder=5)
                     paper_drawn = True
                     end = max(v, paper)
+                    label += f" (paper {paper:g})"
                 ax.annotate(label, (end, k), xytext=(6, 0), textcoords="offset points",
                             va="center", ha="left", fontsize=plt.rcParams["font.size"] * 0.85)
             _plain_log_axis(ax.xaxis)
@@ -752,7 +754,9 @@ def params_flops_figure(data: Mapping) -> Figure | None:
         notes = []
         if counters:
             notes.append(f"FLOPs counted with {', '.join(counters)}; the paper's values are "
-                         "for a 3x640x360 input.")
+                         "for a 3x640x360 input" + ("." if any(
+                             e["size"] == PAPER_FLOPS_SIZE for e in entries) else
+                             ", not drawn beside FLOPs counted at another size."))
         return _finish(fig, notes)
 
 
