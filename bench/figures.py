@@ -1250,7 +1250,8 @@ def write_figures(data: Mapping, out_dir: Path, prediction_dirs: Sequence[Path] 
 
     A figure that fails to draw is skipped with a warning so that the rest of the report is
     still written; stale files of this module's figures left in ``out_dir`` by an earlier
-    report (a figure that now has no data) are removed."""
+    report (a figure that now has no data) are removed, except a qualitative grid when no
+    prediction folder is given (its images may not be kept with the results)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -1267,6 +1268,11 @@ def write_figures(data: Mapping, out_dir: Path, prediction_dirs: Sequence[Path] 
         finally:
             if fig is not None:
                 plt.close(fig)
+    kept = out_dir / "qualitative.png"
+    if not prediction_dirs and kept.is_file() and kept not in written:
+        # The saved test images are not always kept (CamVid frames stay out of git): a grid made
+        # earlier from them stays until a report with predictions replaces it.
+        written.append(kept)
     stems = {p.stem for p in written}
     for old in out_dir.iterdir():
         if old.suffix in (".png", ".svg") and old.stem not in stems and (

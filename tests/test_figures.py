@@ -395,3 +395,14 @@ def test_mangled_rows_do_not_crash(close_figures):
         fig = build(data)
         if fig is not None:
             close_figures(fig)
+
+
+def test_qualitative_grid_kept_when_its_images_are_not(tmp_path):
+    """Saved CamVid frames stay out of git: a report made again without them keeps the grid."""
+    preds = write_predictions(tmp_path / "run" / "predictions")
+    out = tmp_path / "figures"
+    write_figures(full_data(), out, [preds])
+    grid = (out / "qualitative.png").read_bytes()
+    again = write_figures(full_data(), out, [])
+    assert "qualitative" in [p.stem for p in again]
+    assert (out / "qualitative.png").read_bytes() == grid
