@@ -38,18 +38,19 @@ def _with_params(rows: list[dict], system: str) -> list[dict]:
 def _key(row: dict) -> tuple:
     return (row["device"], row.get("device_name"), row["width"], row["height"],
             row["precision"], row["batch"], row.get("mode", "eager"),
-            row.get("channels_last", False))
+            row.get("channels_last", False), row.get("run"))
 
 
 def speed_rows(rows: list[dict]) -> list[dict]:
-    """SegNet median latency over ENet median latency for every setting where both ran."""
+    """SegNet median latency over ENet median latency for every setting where both ran, in the
+    same run (merged reports tag rows with ``run``: timings of two runs are never paired)."""
     enet = {_key(r): r for r in _ok(rows, "enet") if r.get("latency_ms_median")}
     out = []
     for r in _ok(rows, "segnet"):
         k = _key(r)
         if k in enet and r.get("latency_ms_median"):
             e = enet[k]
-            device, device_name, w, h, precision, batch, mode, cl = k
+            device, device_name, w, h, precision, batch, mode, cl, run = k
             out.append({
                 "claim": "speed", "paper_ratio": PAPER_RATIOS["speed"],
                 "measured_ratio": r["latency_ms_median"] / e["latency_ms_median"],
@@ -57,7 +58,9 @@ def speed_rows(rows: list[dict]) -> list[dict]:
                 "precision": precision, "batch": batch, "mode": mode, "channels_last": cl,
                 "enet_ms": e["latency_ms_median"], "segnet_ms": r["latency_ms_median"],
                 "basis": f"{'GPU' if device == 'cuda' else 'CPU'} {device_name}, {w}x{h}, "
-                         f"{precision}, batch {batch}, {mode}, median latency",
+                         f"{precision}, batch {batch}, {mode}, median latency"
+                         + (f", run {run}" if run else ""),
+                **({"run": run} if run else {}),
             })
     return out
 

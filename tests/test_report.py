@@ -113,6 +113,18 @@ def test_merging_a_cpu_and_a_gpu_run(tmp_path):
     assert "| run | system |" in text
 
 
+def test_merged_speed_claims_never_pair_two_runs(tmp_path):
+    from bench.claims import claims
+
+    first = [eff("enet", 40.0), eff("segnet", 800.0, params=29_000_000)]
+    second = [eff("enet", 20.0), eff("segnet", 700.0, params=29_000_000)]
+    a = write_run(tmp_path / "a", first, claims=claims(first))
+    b = write_run(tmp_path / "b", second, claims=claims(second))
+    data, _ = load_runs([a, b])
+    cpu = {c["run"]: c["measured_ratio"] for c in data["claims"] if c.get("scope") == "CPU"}
+    assert cpu == {"a": pytest.approx(20.0), "b": pytest.approx(35.0)}
+
+
 def test_merged_claims_keep_flops_counted_apart(tmp_path):
     """A run that measured other sizes counted FLOPs at 640x360 apart, in its claims row."""
     rows = [eff("enet", 40.0, w=480, h=320), eff("segnet", 800.0, w=480, h=320,
