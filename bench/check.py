@@ -260,7 +260,9 @@ def format_table(rows: list[dict]) -> str:
              _fmt_tol(r), r["verdict"] + (f" ({r['error']})" if r.get("error") else "")]
             for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])
 
 

@@ -7,12 +7,11 @@ anything. Every number comes from a row of results.json; missing values read ``n
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from pathlib import Path
 
 from bench.errors import BadInput
-from bench.results import TABLES, atomic_write_text, load_results
+from bench.results import TABLES, atomic_write_text, load_results, utc_stamp
 from bench.tables import NOT_MEASURED, build_tables, to_csv, to_latex, to_markdown
 
 __all__ = ["NOT_MEASURED", "load_runs", "render", "write_report", "write_full_report"]
@@ -159,5 +158,4 @@ def write_full_report(data: dict, out_dir: str | Path,
 
 
 def default_report_dir(root: str | Path = "results/reports") -> Path:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return Path(root) / stamp
+    return Path(root) / utc_stamp()

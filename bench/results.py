@@ -15,9 +15,13 @@ from typing import Any
 TABLES = ("efficiency", "accuracy", "claims")
 
 
+def utc_stamp() -> str:
+    """The current UTC time as a folder-name stamp, e.g. 20261124T102641Z."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def default_run_dir(dataset: str, root: str | Path = "results/runs") -> Path:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return Path(root) / f"{stamp}-{dataset}"
+    return Path(root) / f"{utc_stamp()}-{dataset}"
 
 
 def _clean(value: Any) -> Any:

@@ -77,10 +77,9 @@ def run(config: RunConfig) -> Path:
         _efficiency_pass(config, spec.num_classes, results)
     if "accuracy" not in config.skip:
         _accuracy_pass(config, results)
-    data = {**results.data, "runs": [results.data["run"]]}
     predictions = out_dir / "predictions"
-    write_full_report(data, out_dir, [predictions] if (predictions / "index.json").is_file()
-                      else [])
+    write_full_report(results.data, out_dir,
+                      [predictions] if (predictions / "index.json").is_file() else [])
     return out_dir
 
 
