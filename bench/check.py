@@ -23,7 +23,6 @@ regressed or failed, 0 otherwise, 2 for bad input (no baseline, unknown system, 
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import math
@@ -111,25 +110,16 @@ def parse_tolerances(items: list[str] | None) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 # measuring
 
-@contextlib.contextmanager
-def _threads(n: int):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def measure(name: str, settings: CheckSettings, stage=lambda s: None) -> dict:
     """The four metrics of one system, measured the way ``settings`` say."""
+    from bench.environment import torch_threads
     from bench.measure.latency import RelativePolicy, relative_latency
     from bench.measure.reference import REFERENCE_NAME, reference_workload
     from models import get_system
 
     info = get_system(name)
     w, h = settings.width, settings.height
-    with _threads(settings.threads):
+    with torch_threads(settings.threads):
         stage("size")
         if info.kind == "model":
             from bench.efficiency import build
@@ -184,17 +174,14 @@ def _accuracy(name: str, kind: str, settings: CheckSettings) -> float:
         return evaluate_classical(name, train, test, "learned", seed=settings.seed,
                                   max_train_images=profile.classical_train_images,
                                   progress=False)["miou"]
-    from bench.evaluate import evaluate
-    from bench.train import TrainConfig, load_checkpoint, train
-    from models import any_size, get_system
+    from bench.train import TrainConfig, evaluate_checkpoint, train
 
     with tempfile.TemporaryDirectory(prefix="segbench-check-") as tmp:
         result = train(TrainConfig(system=name, dataset="synthetic", profile=settings.profile,
                                    seed=settings.seed, epochs=settings.epochs, check_data=False,
                                    checkpoints=tmp), progress=False)
-        model = load_checkpoint(name, test.spec.num_classes, result.checkpoint)
-    return evaluate(any_size(model, get_system(name).input_divisor), test,
-                    input_size=profile.train_size, progress=False)["miou"]
+        return evaluate_checkpoint(name, result.checkpoint, test,
+                                   input_size=profile.train_size, progress=False)["miou"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -100,11 +100,10 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     the test split; score each classical method under both protocols (oracle and learned)."""
     from classical.base import evaluate_classical
     from bench.datasets import open_dataset
-    from bench.evaluate import evaluate
     from bench.predictions import PredictionWriter
     from bench.profiles import get_profile
-    from bench.train import TrainConfig, load_checkpoint, train
-    from models import any_size, get_system
+    from bench.train import TrainConfig, evaluate_checkpoint, train
+    from models import get_system
 
     profile = get_profile(config.profile)
     synthetic = config.dataset == "synthetic"
@@ -148,11 +147,10 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                                         data_root=config.data_root, profile=config.profile,
                                         seed=config.seed, device=config.device,
                                         check_data=False))  # check_datasets did it
-            model = load_checkpoint(name, test.spec.num_classes, trained.checkpoint,
-                                    config.device)
-            metrics = evaluate(any_size(model, info.input_divisor), test, device=config.device,
-                               input_size=profile.train_size, desc=f"{name} test",
-                               on_prediction=lambda i, p, n=name: saved.add(n, i, p))
+            metrics = evaluate_checkpoint(
+                name, trained.checkpoint, test, device=config.device,
+                input_size=profile.train_size, desc=f"{name} test",
+                on_prediction=lambda i, p, n=name: saved.add(n, i, p))
             saved.finish(name, "trained", config.profile)
             row = {**base, **metrics, "epochs": trained.epochs, "best_epoch": trained.best_epoch,
                    "val_miou": trained.best_val_miou, "train_seconds": trained.seconds,

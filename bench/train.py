@@ -234,3 +234,14 @@ def load_checkpoint(system: str, num_classes: int, path: str | Path, device: str
     model = create_model(system, num_classes)
     model.load_state_dict(state)
     return model.to(device).eval()
+
+
+def evaluate_checkpoint(system: str, path: str | Path, dataset, *, device: str = "cpu",
+                        input_size: tuple[int, int] | None = None, **kwargs) -> dict:
+    """Metrics of a trained checkpoint on ``dataset``: loaded, wrapped to take any size, scored
+    by :func:`bench.evaluate.evaluate` (``kwargs`` go there)."""
+    from models import any_size, get_system
+
+    model = load_checkpoint(system, dataset.spec.num_classes, path, device)
+    return evaluate(any_size(model, get_system(system).input_divisor), dataset, device=device,
+                    input_size=input_size, **kwargs)

@@ -38,7 +38,6 @@ Public API::
 """
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -255,19 +254,12 @@ def region_features(image: np.ndarray, regions: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # the classifier
 
-@contextlib.contextmanager
 def _one_thread():
-    """Run torch on one thread (restored afterwards): the classifier is tiny, so threads only
-    add start-up cost and contention, and one thread makes its results independent of the
-    caller's thread count."""
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
+    """Torch on one thread: the classifier is tiny, so threads only add start-up cost and
+    contention, and one thread makes its results independent of the caller's thread count."""
+    from bench.environment import torch_threads
+
+    return torch_threads(1)
 
 
 class RegionClassifier:
@@ -352,20 +344,18 @@ class RegionClassifier:
         return self
 
     @torch.no_grad()
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+    def _logits(self, features: np.ndarray) -> torch.Tensor:
         if self.net is None:
             raise RuntimeError("RegionClassifier.predict before fit")
         x = (torch.as_tensor(np.asarray(features, np.float32)) - self.mean) / self.std
         with _one_thread():
-            return torch.softmax(self.net(x), 1).numpy()
+            return self.net(x)
 
-    @torch.no_grad()
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        return torch.softmax(self._logits(features), 1).numpy()
+
     def predict(self, features: np.ndarray) -> np.ndarray:
-        if self.net is None:
-            raise RuntimeError("RegionClassifier.predict before fit")
-        x = (torch.as_tensor(np.asarray(features, np.float32)) - self.mean) / self.std
-        with _one_thread():
-            return self.net(x).argmax(1).numpy()
+        return self._logits(features).argmax(1).numpy()
 
     def __repr__(self) -> str:
         kind = f"MLP(hidden={self.hidden})" if self.hidden else "LogisticRegression"
