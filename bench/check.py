@@ -180,8 +180,7 @@ def _accuracy(name: str, kind: str, settings: CheckSettings) -> float:
         result = train(TrainConfig(system=name, dataset="synthetic", profile=settings.profile,
                                    seed=settings.seed, epochs=settings.epochs, check_data=False,
                                    checkpoints=tmp), progress=False)
-        return evaluate_checkpoint(name, result.checkpoint, test,
-                                   input_size=profile.train_size, progress=False)["miou"]
+        return evaluate_checkpoint(name, result.checkpoint, test, progress=False)["miou"]
 
 
 # --------------------------------------------------------------------------------------------

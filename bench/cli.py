@@ -86,66 +86,87 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def _train_config(args: argparse.Namespace):
+    """The TrainConfig that the train and eval options describe (validated)."""
     from bench.datasets import get_dataset_spec
     from bench.options import resolve_device
     from bench.profiles import get_profile
-    from bench.train import TrainConfig, train
+    from bench.train import TrainConfig
     from models import get_system
 
     if get_system(args.model).kind != "model":
-        raise BadInput(f"'{args.model}' is not a deep model: only deep models are trained")
+        raise BadInput(f"'{args.model}' is not a deep model: only deep models are trained and "
+                       f"evaluated from checkpoints (classical methods are scored by `run`)")
     get_dataset_spec(args.dataset, args.data_root)
-    get_profile(args.profile)
-    if args.epochs is not None and args.epochs < 1:
-        raise BadInput(f"--epochs {args.epochs}: expected at least 1")
-    epochs = args.epochs or get_profile(args.profile).epochs
-    if not 0 <= args.encoder_first_epochs < epochs:
-        raise BadInput(f"--encoder-first-epochs {args.encoder_first_epochs}: expected 0 to "
-                       f"{epochs - 1} (fewer than the {epochs} epochs in all)")
-    if args.encoder_first_epochs and args.model != "enet":
+    profile = get_profile(args.profile)
+    for name in ("epochs", "lr_step", "batch_size"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise BadInput(f"--{name.replace('_', '-')} {value}: expected at least 1")
+    epochs = getattr(args, "epochs", None) or profile.epochs
+    first = getattr(args, "encoder_first_epochs", 0)
+    if not 0 <= first < epochs:
+        raise BadInput(f"--encoder-first-epochs {first}: expected 0 to {epochs - 1} (fewer "
+                       f"than the {epochs} epochs in all)")
+    if first and args.model != "enet":
         raise BadInput("--encoder-first-epochs is ENet's two-stage schedule: only for enet")
-    cfg = TrainConfig(system=args.model, dataset=args.dataset, data_root=args.data_root,
-                      profile=args.profile, seed=args.seed, device=resolve_device(args.device),
-                      epochs=args.epochs, encoder_first_epochs=args.encoder_first_epochs)
-    result = train(cfg)
+    limit = getattr(args, "time_limit", None)
+    if limit is not None and limit <= 0:
+        raise BadInput(f"--time-limit {limit}: expected a positive number of seconds")
+    return TrainConfig(system=args.model, dataset=args.dataset, data_root=args.data_root,
+                       profile=args.profile, seed=args.seed, device=resolve_device(args.device),
+                       epochs=getattr(args, "epochs", None),
+                       lr_step_epochs=getattr(args, "lr_step", None),
+                       batch_size=getattr(args, "batch_size", None), encoder_first_epochs=first,
+                       amp=args.amp, channels_last=args.channels_last,
+                       checkpoints=args.checkpoints, time_limit_s=limit)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from bench.train import train
+
+    result = train(_train_config(args))
+    state = "" if result.complete else (f" (stopped by --time-limit after {result.epochs_done} "
+                                        f"epochs: run the same command again to resume)")
     print(f"best val mIoU {result.best_val_miou:.4f} at epoch {result.best_epoch}/"
-          f"{result.epochs}, {result.seconds:.0f} s\ncheckpoint: {result.checkpoint}")
+          f"{result.epochs}, {result.seconds:.0f} s, {result.images_per_s:.1f} training "
+          f"images/s{state}\ncheckpoint: {result.checkpoint}")
     return EXIT_OK
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    import json
     from pathlib import Path
 
-    from bench.datasets import get_dataset_spec, open_dataset
-    from bench.evaluate import evaluate
-    from bench.options import resolve_device
-    from bench.profiles import get_profile
-    from bench.train import checkpoint_dir, load_checkpoint
-    from models import any_size, get_system
+    from bench.datasets import open_dataset
+    from bench.environment import run_header
+    from bench.train import cached_checkpoint, evaluate_checkpoint, file_sha256
 
-    info = get_system(args.model)
-    spec = get_dataset_spec(args.dataset, args.data_root)
-    profile = get_profile(args.profile)
-    path = Path(args.checkpoint) if args.checkpoint else (
-        checkpoint_dir(args.model, args.dataset, args.profile, args.seed) / "best.pt")
+    cfg = _train_config(args)
+    path = Path(args.checkpoint) if args.checkpoint else cached_checkpoint(cfg)
     if not path.is_file():
         raise BadInput(f"no checkpoint at {path}: train first (`python -m bench train --model "
                        f"{args.model} --dataset {args.dataset} --profile {args.profile}`) or "
                        f"pass --checkpoint PATH")
-    device = resolve_device(args.device)
-    try:
-        model = load_checkpoint(args.model, spec.num_classes, path, device)
-    except (RuntimeError, KeyError, OSError) as exc:
-        raise BadInput(f"cannot load {path} as a {args.model} for {spec.num_classes} classes: "
-                       f"{str(exc).splitlines()[0]}") from None
     dataset = open_dataset(args.dataset, args.split, data_root=args.data_root, seed=args.seed)
-    metrics = evaluate(any_size(model, info.input_divisor), dataset, device=device,
-                       input_size=None if args.checkpoint else profile.train_size)
-    print(f"{args.model} on {args.dataset} {args.split}: mIoU {metrics['miou']:.4f}, class avg "
-          f"acc {metrics['class_avg_acc']:.4f}, global acc {metrics['global_acc']:.4f}")
+    metrics = evaluate_checkpoint(args.model, path, dataset, device=cfg.device,
+                                  desc=f"{args.model} {args.split}")
+    print(f"{args.model} on {args.dataset} {args.split} at {metrics['inference_size']}: "
+          f"mIoU {metrics['miou']:.4f}, class avg acc {metrics['class_avg_acc']:.4f}, "
+          f"global acc {metrics['global_acc']:.4f}")
     for name, iou in metrics["per_class_iou"].items():
         print(f"  {name:<14} IoU {iou:.4f}")
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise BadInput(f"--out {out} is a file: expected a folder for metrics.json")
+        out.mkdir(parents=True, exist_ok=True)
+        record = {"system": args.model, "dataset": args.dataset, "split": args.split,
+                  "checkpoint": str(path), "checkpoint_sha256": file_sha256(path),
+                  "device": cfg.device, "run": run_header(cfg.device), **metrics}
+        (out / "metrics.json").write_text(json.dumps(record, indent=1, allow_nan=True) + "\n",
+                                          encoding="utf-8")
+        print(f"metrics: {out / 'metrics.json'}")
     return EXIT_OK
 
 
@@ -194,6 +215,14 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="quick", help="smoke, quick (default) or paper")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--amp", choices=("off", "bf16", "fp16"),
+                   help="mixed precision of the training step (default: bf16 on a GPU, off on "
+                        "a CPU); part of the checkpoint's key")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="channels_last memory format (default: on a GPU only)")
+    p.add_argument("--checkpoints", metavar="DIR",
+                   help="folder for best.pt, last.pt and train_log.json (default: the cache, "
+                        "in a folder keyed by everything that determines the weights)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "The best epoch is chosen on val, never on test.")
     _add_train_args(p)
     p.add_argument("--epochs", type=int, help="override the profile's number of epochs")
+    p.add_argument("--lr-step", type=int, metavar="N",
+                   help="override the profile's schedule: lr x0.1 every N epochs")
+    p.add_argument("--batch-size", type=int, metavar="N", help="override the profile's batch")
+    p.add_argument("--time-limit", type=float, metavar="S",
+                   help="stop before an epoch would end past S seconds (checkpointed: the same "
+                        "command resumes)")
     p.add_argument("--encoder-first-epochs", type=int, default=0, metavar="N",
                    help="ENet's two-stage schedule: train the encoder alone (on labels "
                         "downsampled by 8) for the first N epochs, then the whole network")
@@ -269,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="train, val or test (default: test)")
     p.add_argument("--checkpoint", metavar="PATH",
                    help="your own weights (a state dict, or our checkpoint); default: the "
-                        "cached best checkpoint of this model, dataset, profile and seed")
+                        "cached best checkpoint of this model, dataset, recipe and seed")
+    p.add_argument("--out", metavar="DIR",
+                   help="write metrics.json (full precision, per class) into DIR")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("report", help="make tables and figures again from saved runs",

@@ -40,8 +40,8 @@ def git_commit() -> str | None:
         run = lambda *a: subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True,  # noqa: E731
                                         text=True, timeout=10)
         head = run("rev-parse", "HEAD")
-        if head.returncode:
-            return None
+        if head.returncode:  # a copy without .git (a device machine): the commit it was made from
+            return os.environ.get("SEGBENCH_COMMIT") or None
         dirty = run("status", "--porcelain", "--untracked-files=no").stdout.strip()
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

@@ -102,7 +102,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     from bench.datasets import open_dataset
     from bench.predictions import PredictionWriter
     from bench.profiles import get_profile
-    from bench.train import TrainConfig, evaluate_checkpoint, train
+    from bench.train import TrainConfig, evaluate_checkpoint, train, weights_provenance
     from models import get_system
 
     profile = get_profile(config.profile)
@@ -148,14 +148,12 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                                         seed=config.seed, device=config.device,
                                         check_data=False))  # check_datasets did it
             metrics = evaluate_checkpoint(
-                name, trained.checkpoint, test, device=config.device,
-                input_size=profile.train_size, desc=f"{name} test",
+                name, trained.checkpoint, test, device=config.device, desc=f"{name} test",
                 on_prediction=lambda i, p, n=name: saved.add(n, i, p))
             saved.finish(name, "trained", config.profile)
-            row = {**base, **metrics, "epochs": trained.epochs, "best_epoch": trained.best_epoch,
-                   "val_miou": trained.best_val_miou, "train_seconds": trained.seconds,
-                   "train_size": list(profile.train_size), "checkpoint": str(trained.checkpoint),
-                   "status": "ok"}
+            row = {**base, **metrics, **weights_provenance(trained),
+                   "train_size": "x".join(map(str, profile.train_size)),
+                   "checkpoint": str(trained.checkpoint), "status": "ok"}
         except BadInput:
             raise  # bad data is the user's to fix: exit 2, the rows so far are saved
         except Exception as exc:  # one model failing to train must not lose the others

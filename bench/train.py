@@ -5,16 +5,25 @@ Recipe (profile ``paper``): Adam, lr 5e-4, weight decay 2e-4, batch 10, 300 epoc
 weight 0 (ignored). Every model gets the same recipe, for a fair comparison. ``quick`` and
 ``smoke`` shrink epochs and resolution to fit a CPU.
 
-Augmentation: random horizontal flip and a random scale-and-crop (scale 1.0 to 1.25, crop back to
-the training size), seeded per epoch and sample, so that a run is reproducible.
+Data: the train and val splits are decoded once into memory on the training device
+(:mod:`bench.batches`); augmentation (random horizontal flip, random scale 1.0-1.25 and crop)
+runs there too, each sample's draw keyed by (seed, epoch, index), and the epoch order by (seed,
+epoch). Mixed precision (``amp``: bf16 by default on a GPU, off on a CPU) and channels_last are
+options of the step; they are part of the recipe's key (below).
 
-A checkpoint is written after every epoch (``last.pt``) and the best on val mIoU is kept
-(``best.pt``); the test split is never looked at while training. Checkpoints live in a cache
-outside git, keyed by system, dataset, profile and seed, so that ``run`` does not train again
-what it already has, and an interrupted training resumes where it stopped.
+A checkpoint is written after every epoch (``last.pt``: weights, optimiser, schedule, the torch
+random states and the log) and the best on val mIoU is kept (``best.pt``); the test split is
+never looked at while training. A resumed training continues the same random streams, so on a
+CPU it ends bit-identical to one that was never interrupted. Checkpoints live in a cache outside
+git, in a folder keyed by everything that determines the weights (:func:`weights_key`: recipe
+values, dataset identity, model definition, seed, training code), so a checkpoint made by other
+code, data or recipe is never reused.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 import json
 import os
 import time
@@ -26,8 +35,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from bench.datasets.loader import make_loader
-from bench.evaluate import evaluate
+from bench.batches import MemorySplit, load_split, training_batches
+from bench.errors import BadInput
+from bench.evaluate import autocast, evaluate
 from bench.profiles import Profile, get_profile
 from models import create_model
 
@@ -36,8 +46,52 @@ def cache_root() -> Path:
     return Path(os.environ.get("SEGBENCH_CACHE") or Path.home() / ".cache" / "segbench")
 
 
-def checkpoint_dir(system: str, dataset: str, profile: str, seed: int) -> Path:
-    return cache_root() / "checkpoints" / f"{system}-{dataset}-{profile}-seed{seed}"
+#: The training code whose change changes the weights a recipe gives.
+_TRAINING_CODE = ("bench/train.py", "bench/batches.py", "bench/evaluate.py",
+                  "bench/measure/accuracy.py", "bench/datasets/base.py")
+
+
+def _source_hash(paths) -> str:
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for rel in paths:
+        h.update(rel.encode())
+        h.update((root / rel).read_bytes())
+    return h.hexdigest()
+
+
+def model_definition_hash(system: str) -> str:
+    """Hash of the source that defines ``system`` (its module, and smp's version for smp ones)."""
+    from models import get_system
+
+    builder = get_system(system).builder
+    module = inspect.getmodule(builder)
+    h = hashlib.sha256(inspect.getsource(module).encode())
+    if "smp" in module.__name__:
+        import segmentation_models_pytorch as smp
+        h.update(smp.__version__.encode())
+    return h.hexdigest()
+
+
+def data_fingerprint(split: MemorySplit) -> str:
+    """Hash of the pixels and labels actually trained on (after any resize)."""
+    h = hashlib.sha256()
+    for t in (split.images, split.labels):
+        h.update(str((tuple(t.shape), str(t.dtype))).encode())
+        h.update(t.cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def weights_key(cfg: "TrainConfig", recipe: dict, train_fp: str, val_fp: str) -> str:
+    """One hash of everything that determines the weights (and the val selection)."""
+    parts = {"system": cfg.system, "model": model_definition_hash(cfg.system),
+             "dataset": cfg.dataset, "train_data": train_fp, "val_data": val_fp,
+             "recipe": recipe, "seed": cfg.seed, "code": _source_hash(_TRAINING_CODE)}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def checkpoint_dir(system: str, dataset: str, profile: str, seed: int, key: str) -> Path:
+    return cache_root() / "checkpoints" / f"{system}-{dataset}-{profile}-seed{seed}-{key[:12]}"
 
 
 @dataclass
@@ -49,93 +103,126 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     epochs: int | None = None  # override the profile's
+    lr_step_epochs: int | None = None  # override the profile's
     encoder_first_epochs: int = 0  # ENet's two-stage schedule: encoder alone for these epochs
     batch_size: int | None = None
-    workers: int = 0
+    amp: str | None = None  # 'bf16', 'fp16' or 'off'; None: bf16 on a GPU, off on a CPU
+    channels_last: bool | None = None  # None: on a GPU only
     check_data: bool = True  # open every file before training (bad data fails early)
     checkpoints: str | None = None  # folder for best.pt/last.pt; default: the cache, keyed
+    time_limit_s: float | None = None  # stop (resumably) before an epoch would pass this
+    val_batch_size: int = 10
+
+    def resolved_amp(self) -> str:
+        if self.amp is not None:
+            return self.amp
+        return "bf16" if torch.device(self.device).type == "cuda" else "off"
+
+    def resolved_channels_last(self) -> bool:
+        if self.channels_last is not None:
+            return self.channels_last
+        return torch.device(self.device).type == "cuda"
 
 
 @dataclass
 class TrainResult:
     checkpoint: Path
-    epochs: int
+    epochs: int  # epochs of the schedule
+    epochs_done: int
     best_epoch: int
     best_val_miou: float
-    seconds: float
+    seconds: float  # training and val seconds summed over epochs (this run and resumed ones)
+    images_per_s: float  # training throughput (training steps only), mean over epochs
     log: list[dict]
+    key: str
+    reused: bool  # nothing trained now: the cache held the finished training
+    complete: bool  # all epochs done (False when stopped by the time limit)
 
 
-class Augment:
-    """Random horizontal flip and scale-crop on numpy (image HxWx3, label HxW), seeded."""
-
-    def __init__(self, seed: int, max_scale: float = 1.25):
-        self.rng = np.random.default_rng(seed)
-        self.max_scale = max_scale
-
-    def reseed(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
-
-    def __call__(self, image: np.ndarray, label: np.ndarray):
-        import cv2
-
-        if self.rng.random() < 0.5:
-            image, label = image[:, ::-1], label[:, ::-1]
-        s = self.rng.uniform(1.0, self.max_scale)
-        if s > 1.0:
-            h, w = label.shape
-            nh, nw = int(round(h * s)), int(round(w * s))
-            image = cv2.resize(np.ascontiguousarray(image), (nw, nh),
-                               interpolation=cv2.INTER_LINEAR)
-            label = cv2.resize(np.ascontiguousarray(label), (nw, nh),
-                               interpolation=cv2.INTER_NEAREST)
-            y = int(self.rng.integers(0, nh - h + 1))
-            x = int(self.rng.integers(0, nw - w + 1))
-            image, label = image[y:y + h, x:x + w], label[y:y + h, x:x + w]
-        return np.ascontiguousarray(image), np.ascontiguousarray(label)
+def recipe_of(cfg: TrainConfig, profile: Profile) -> dict:
+    """The values of the recipe that determine the weights."""
+    return {"profile": profile.name, "epochs": cfg.epochs or profile.epochs,
+            "lr_step_epochs": cfg.lr_step_epochs or profile.lr_step_epochs,
+            "batch_size": cfg.batch_size or profile.batch_size, "lr": profile.lr,
+            "weight_decay": profile.weight_decay, "train_size": list(profile.train_size),
+            "images_per_epoch": profile.images_per_epoch, "max_scale": 1.25,
+            "encoder_first_epochs": cfg.encoder_first_epochs, "amp": cfg.resolved_amp(),
+            "channels_last": cfg.resolved_channels_last(),
+            "class_weights": "1/ln(1.02+p), train split, void weight 0"}
 
 
-def _datasets(cfg: TrainConfig, profile: Profile):
-    """Train split (augmented, at the profile's size) and val split (native size, for scoring)."""
+def _open_splits(cfg: TrainConfig, profile: Profile):
+    """Train split (at the profile's size) and val split (stored size), checked, in memory."""
     from bench.datasets import check_files, open_dataset
 
-    augment = Augment(cfg.seed)
-    extra = {"length": profile.synthetic_train_images} if cfg.dataset == "synthetic" else {}
+    synthetic = cfg.dataset == "synthetic"
     train_set = open_dataset(cfg.dataset, "train", data_root=cfg.data_root,
-                             size=profile.train_size, seed=cfg.seed, transform=augment, **extra)
+                             size=profile.train_size, seed=cfg.seed,
+                             **({"length": profile.synthetic_train_images} if synthetic else {}))
     val_set = open_dataset(cfg.dataset, "val", data_root=cfg.data_root, seed=cfg.seed,
-                           **({"length": profile.synthetic_val_images}
-                              if cfg.dataset == "synthetic" else {}))
+                           **({"length": profile.synthetic_val_images} if synthetic else {}))
     if cfg.check_data:  # every file opened once: bad data fails before training starts
         check_files(train_set)
         check_files(val_set)
-    return train_set, val_set, augment
+    return train_set, load_split(train_set), load_split(val_set)
 
 
-def _epoch_indices(n: int, per_epoch: int | None, seed: int) -> list[int] | None:
+def _epoch_indices(n: int, per_epoch: int | None, seed: int, epoch: int) -> list[int] | None:
     """A seeded subset of the training split for one epoch, when the profile caps its size."""
     if per_epoch is None or per_epoch >= n:
         return None
-    return np.random.default_rng(seed).permutation(n)[:per_epoch].tolist()
+    rng = np.random.default_rng([seed, epoch, 0x5B5])
+    return sorted(rng.permutation(n)[:per_epoch].tolist())
+
+
+def _rng_state(device: str) -> dict:
+    state = {"cpu": torch.get_rng_state()}
+    if torch.device(device).type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def _set_rng_state(state: dict, device: str) -> None:
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.device(device).type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"])
+
+
+def cached_checkpoint(cfg: TrainConfig) -> Path:
+    """Where ``train(cfg)`` keeps (or would keep) its best checkpoint."""
+    if cfg.checkpoints:
+        return Path(cfg.checkpoints) / "best.pt"
+    profile = get_profile(cfg.profile)
+    recipe = recipe_of(cfg, profile)
+    _, train_mem, val_mem = _open_splits(dataclasses.replace(cfg, check_data=False), profile)
+    key = weights_key(cfg, recipe, data_fingerprint(train_mem), data_fingerprint(val_mem))
+    return checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed, key) / "best.pt"
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
-    profile = get_profile(cfg.profile)
-    epochs = cfg.epochs or profile.epochs
-    batch = cfg.batch_size or profile.batch_size
-    torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed)
     from bench.datasets import class_frequencies, class_weights
-
-    train_set, val_set, augment = _datasets(cfg, profile)
-    spec = train_set.spec
-    model = create_model(cfg.system, spec.num_classes).to(cfg.device)
     from models import any_size, get_system
 
-    net = any_size(model, get_system(cfg.system).input_divisor)
+    profile = get_profile(cfg.profile)
+    recipe = recipe_of(cfg, profile)
+    epochs, batch = recipe["epochs"], recipe["batch_size"]
+    amp, channels_last = recipe["amp"], recipe["channels_last"]
+    train_set, train_mem, val_mem = _open_splits(cfg, profile)
+    key = weights_key(cfg, recipe, data_fingerprint(train_mem), data_fingerprint(val_mem))
+    out = (Path(cfg.checkpoints) if cfg.checkpoints
+           else checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed, key))
+    out.mkdir(parents=True, exist_ok=True)
+    last = out / "last.pt"
+
+    torch.manual_seed(cfg.seed)
+    spec = train_set.spec
+    model = create_model(cfg.system, spec.num_classes)
     if cfg.encoder_first_epochs and not hasattr(model, "encode"):
         raise ValueError(f"{cfg.system} has no separate encoder: the two-stage schedule is "
                          f"for ENet")
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(cfg.device, memory_format=memory_format)
+    net = any_size(model, get_system(cfg.system).input_divisor)
     # Stage 1 of ENet's schedule: a 1x1 classifier on the encoder's H/8 features, trained on
     # labels downsampled by 8 (nearest); dropped when the whole network trains.
     enc_head = (nn.Conv2d(128, spec.num_classes, 1).to(cfg.device)
@@ -144,104 +231,184 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     criterion = nn.CrossEntropyLoss(weight=weights, ignore_index=spec.ignore_index)
     params = list(model.parameters()) + (list(enc_head.parameters()) if enc_head else [])
     optim = torch.optim.Adam(params, lr=profile.lr, weight_decay=profile.weight_decay)
-    sched = torch.optim.lr_scheduler.StepLR(optim, step_size=profile.lr_step_epochs, gamma=0.1)
-    use_amp = cfg.device == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    sched = torch.optim.lr_scheduler.StepLR(optim, step_size=recipe["lr_step_epochs"],
+                                            gamma=0.1)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp == "fp16")
+    train_mem.images, train_mem.labels = (train_mem.images.to(cfg.device),
+                                          train_mem.labels.to(cfg.device))
+    val_mem.images, val_mem.labels = val_mem.images.to(cfg.device), val_mem.labels.to(cfg.device)
 
-    out = (Path(cfg.checkpoints) if cfg.checkpoints
-           else checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed))
-    out.mkdir(parents=True, exist_ok=True)
     start_epoch, best, best_epoch, log = 0, -1.0, -1, []
-    last = out / "last.pt"
     if last.exists():
-        state = torch.load(last, map_location=cfg.device, weights_only=False)
+        state = load_state(last, cfg.device)
+        if state.get("key") != key:
+            raise BadInput(f"{last} was made by another recipe, dataset, model or training "
+                           f"code (key {str(state.get('key'))[:12]}, expected {key[:12]}): "
+                           f"expected a folder of this training's checkpoints; use another "
+                           f"--checkpoints folder")
         model.load_state_dict(state["model"])
-        if enc_head is not None and "enc_head" in state:
+        if enc_head is not None and state.get("enc_head"):
             enc_head.load_state_dict(state["enc_head"])
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
         scaler.load_state_dict(state["scaler"])
+        _set_rng_state(state["rng"], cfg.device)
         start_epoch, best, best_epoch, log = (state["epoch"], state["best_val_miou"],
                                               state["best_epoch"], state["log"])
+    reused = start_epoch >= epochs
+    if torch.device(cfg.device).type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
+    began = time.perf_counter()
     for epoch in range(start_epoch, epochs):
-        augment.reseed(cfg.seed * 100_003 + epoch)
-        subset = _epoch_indices(len(train_set), profile.images_per_epoch,
-                                cfg.seed * 7_919 + epoch)
-        epoch_set = train_set if subset is None else torch.utils.data.Subset(train_set, subset)
-        loader = make_loader(epoch_set, batch, shuffle=True, num_workers=cfg.workers,
-                             seed=cfg.seed * 1_000_003 + epoch, drop_last=len(epoch_set) > batch)
+        if cfg.time_limit_s is not None and log:
+            if time.perf_counter() - began + log[-1]["seconds"] > cfg.time_limit_s:
+                break
+        subset = _epoch_indices(len(train_mem), profile.images_per_epoch, cfg.seed, epoch)
+        n_epoch = len(subset) if subset is not None else len(train_mem)
+        steps = n_epoch // batch if n_epoch > batch else 1
         model.train()
         encoder_stage = epoch < cfg.encoder_first_epochs
-        t0, seen, total_loss = time.perf_counter(), 0, 0.0
-        bar = tqdm(loader, desc=f"{cfg.system} epoch {epoch + 1}/{epochs}", unit="batch",
+        t0, seen = time.perf_counter(), 0
+        total_loss = torch.zeros((), device=cfg.device)
+        bar = tqdm(training_batches(train_mem, batch, cfg.seed, epoch, indices=subset),
+                   total=steps, desc=f"{cfg.system} epoch {epoch + 1}/{epochs}", unit="batch",
                    disable=not progress, leave=False)
-        for images, labels in bar:
-            images, labels = images.to(cfg.device), labels.to(cfg.device)
-            with torch.autocast(cfg.device, enabled=use_amp):
+        for step, (images, labels) in enumerate(bar):
+            if channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with autocast(cfg.device, amp):
                 if encoder_stage:
                     feats = model.encode(images)[0]
                     small = nn.functional.interpolate(labels[:, None].float(),
                                                       size=feats.shape[-2:], mode="nearest")
-                    loss = criterion(enc_head(feats), small[:, 0].long())
+                    loss = criterion(enc_head(feats).float(), small[:, 0].long())
                 else:
-                    loss = criterion(net(images), labels)
+                    loss = criterion(net(images).float(), labels)
             optim.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optim)
             scaler.update()
             seen += images.shape[0]
-            total_loss += loss.item() * images.shape[0]
-            rate = seen / (time.perf_counter() - t0)
-            left = (len(epoch_set) * (epochs - epoch) - seen) / max(rate, 1e-9)
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{sched.get_last_lr()[0]:.1e}",
-                            img_s=f"{rate:.1f}", left=f"{left / 60:.1f}min")
+            total_loss += loss.detach() * images.shape[0]
+            if progress and (step % 10 == 0 or step == steps - 1):
+                rate = seen / (time.perf_counter() - t0)
+                left = (n_epoch * (epochs - epoch) - seen) / max(rate, 1e-9)
+                bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{sched.get_last_lr()[0]:.1e}",
+                                img_s=f"{rate:.1f}", left=f"{left / 60:.1f}min")
+        epoch_loss = total_loss.item() / max(seen, 1)  # waits for the device's last step
+        train_seconds = time.perf_counter() - t0
+        lr = sched.get_last_lr()[0]
         sched.step()
         # While the encoder trains alone the decoder is untrained: nothing to score on val.
         metrics = None if encoder_stage else evaluate(
-            net, val_set, device=cfg.device, input_size=profile.train_size, desc="val",
-            progress=progress)
+            net, val_mem, device=cfg.device, batch_size=cfg.val_batch_size, desc="val",
+            progress=progress, amp=amp, channels_last=channels_last)
         entry = {"epoch": epoch + 1, "stage": "encoder" if encoder_stage else "full",
-                 "loss": total_loss / max(seen, 1),
-                 "val_miou": metrics["miou"] if metrics else None, "lr": sched.get_last_lr()[0],
+                 "loss": epoch_loss, "lr": lr,
+                 "val_miou": metrics["miou"] if metrics else None,
+                 "val_class_avg_acc": metrics["class_avg_acc"] if metrics else None,
+                 "val_global_acc": metrics["global_acc"] if metrics else None,
+                 "train_images_per_s": seen / train_seconds,
                  "seconds": time.perf_counter() - t0}
         log.append(entry)
         if progress:
             tqdm.write(json.dumps(entry))
         if metrics and (metrics["miou"] > best or best < 0):
             best, best_epoch = metrics["miou"], epoch + 1
-            _atomic_save({"model": model.state_dict(), "epoch": epoch + 1,
-                          "val_miou": best, "config": asdict(cfg)}, out / "best.pt")
+            _atomic_save({"model": model.state_dict(), "epoch": epoch + 1, "val_miou": best,
+                          "system": cfg.system, "num_classes": spec.num_classes,
+                          "config": asdict(cfg), "recipe": recipe, "key": key,
+                          "provenance": provenance()}, out / "best.pt")
         _atomic_save({"model": model.state_dict(), "optim": optim.state_dict(),
                       "sched": sched.state_dict(), "scaler": scaler.state_dict(),
                       "enc_head": enc_head.state_dict() if enc_head is not None else None,
-                      "epoch": epoch + 1, "best_val_miou": best, "best_epoch": best_epoch,
-                      "log": log, "config": asdict(cfg)}, last)
+                      "rng": _rng_state(cfg.device), "epoch": epoch + 1,
+                      "best_val_miou": best, "best_epoch": best_epoch, "log": log,
+                      "config": asdict(cfg), "recipe": recipe, "key": key}, last)
+        _atomic_write_text(json.dumps({"system": cfg.system, "dataset": cfg.dataset,
+                                       "recipe": recipe, "key": key, "log": log}, indent=1),
+                           out / "train_log.json")
     seconds = sum(e["seconds"] for e in log)
-    return TrainResult(out / "best.pt", epochs, best_epoch, best, seconds, log)
+    rates = [e["train_images_per_s"] for e in log if e.get("train_images_per_s")]
+    return TrainResult(out / "best.pt", epochs, len(log), best_epoch, best, seconds,
+                       float(np.mean(rates)) if rates else float("nan"), log, key, reused,
+                       len(log) >= epochs)
+
+
+def provenance() -> dict:
+    """Who made a checkpoint: commit, date, versions."""
+    from bench.environment import git_commit
+
+    return {"commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "torch": str(torch.__version__)}
+
+
+def load_state(path: Path, device: str = "cpu"):
+    """A checkpoint file read safely (tensors and plain data only, no code); BadInput if it is
+    not one."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not a checkpoint we can read"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise BadInput(f"cannot read {path} as a PyTorch checkpoint ({first}): expected a file "
+                       f"written by torch.save holding a state dict") from None
+
+
+def _atomic_write_text(text: str, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
 
 
 def _atomic_save(obj: dict, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
 
 def load_checkpoint(system: str, num_classes: int, path: str | Path, device: str = "cpu"):
-    """A model from a checkpoint of ours ({'model': state_dict}) or a bare state dict."""
-    state = torch.load(path, map_location=device, weights_only=False)
-    state = state.get("model", state) if isinstance(state, dict) else state
+    """A model from a checkpoint of ours ({'model': state_dict}) or a bare state dict; BadInput
+    (one line: what is wrong, what was expected) for a file that is not one, or not this model's."""
+    state = load_state(Path(path), device)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise BadInput(f"{path} holds a {type(state).__name__}, not a state dict: expected a "
+                       f"checkpoint of `bench train` or a model's state_dict()")
     model = create_model(system, num_classes)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())
+        raise BadInput(f"{path} does not fit a {system} for {num_classes} classes: "
+                       f"{detail[:400]}") from None
     return model.to(device).eval()
 
 
 def evaluate_checkpoint(system: str, path: str | Path, dataset, *, device: str = "cpu",
-                        input_size: tuple[int, int] | None = None, **kwargs) -> dict:
-    """Metrics of a trained checkpoint on ``dataset``: loaded, wrapped to take any size, scored
-    by :func:`bench.evaluate.evaluate` (``kwargs`` go there)."""
+                        **kwargs) -> dict:
+    """Metrics of a trained checkpoint on ``dataset`` (a dataset or a MemorySplit): loaded,
+    wrapped to take any size, scored by :func:`bench.evaluate.evaluate` (``kwargs`` go there)."""
     from models import any_size, get_system
 
     model = load_checkpoint(system, dataset.spec.num_classes, path, device)
     return evaluate(any_size(model, get_system(system).input_divisor), dataset, device=device,
-                    input_size=input_size, **kwargs)
+                    **kwargs)
+
+
+def weights_provenance(result: TrainResult) -> dict:
+    """Where a trained model's weights came from, for its accuracy row."""
+    state = load_state(result.checkpoint)
+    made = state.get("provenance", {}) if isinstance(state, dict) else {}
+    return {"weights": "reused from the cache" if result.reused else "trained in this run",
+            "weights_commit": made.get("commit"), "weights_date": made.get("date"),
+            "weights_key": result.key, "checkpoint_sha256": file_sha256(result.checkpoint),
+            "epochs": result.epochs, "epochs_done": result.epochs_done,
+            "best_epoch": result.best_epoch, "val_miou": result.best_val_miou,
+            "train_seconds": result.seconds, "train_images_per_s": result.images_per_s}
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

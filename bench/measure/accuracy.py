@@ -28,8 +28,10 @@ class ConfusionMatrix:
         if target.shape != pred.shape:
             raise ValueError(f"target {tuple(target.shape)} and prediction "
                              f"{tuple(pred.shape)} differ in shape")
-        t = target.reshape(-1).to(torch.int64).cpu()
-        p = pred.reshape(-1).to(torch.int64).cpu()
+        # Counted on the tensors' own device (a GPU scores without copying class maps back);
+        # only the n x n counts come to the host.
+        t = target.reshape(-1).to(torch.int64)
+        p = pred.reshape(-1).to(target.device, torch.int64)
         keep = torch.ones_like(t, dtype=torch.bool)
         if self.ignore_index is not None:
             keep &= t != self.ignore_index
@@ -42,7 +44,7 @@ class ConfusionMatrix:
                              f"ignore index {self.ignore_index}")
         if ((p < 0) | (p >= n)).any():
             raise ValueError(f"predicted classes outside 0..{n - 1}")
-        self.mat += torch.bincount(t * n + p, minlength=n * n).reshape(n, n)
+        self.mat += torch.bincount(t * n + p, minlength=n * n).reshape(n, n).cpu()
 
     def reset(self) -> None:
         self.mat.zero_()
