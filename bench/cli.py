@@ -170,6 +170,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_curve(args: argparse.Namespace) -> int:
+    from bench.learning_curve import plot_learning_curve
+
+    path = plot_learning_curve(args.logs, args.out)
+    print(f"learning curve: {path} (and {path.with_suffix('.svg').name})")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -308,6 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR",
                    help="write metrics.json (full precision, per class) into DIR")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("curve", help="plot training logs (loss, val mIoU, lr per epoch)",
+                       description="Draw the learning curve of one or more train_log.json files "
+                                   "(written by `bench train` beside its checkpoints) as PNG "
+                                   "and SVG.")
+    p.add_argument("logs", nargs="+", metavar="TRAIN_LOG", help="train_log.json files")
+    p.add_argument("--out", default="learning_curve.png", metavar="PNG",
+                   help="output PNG (an SVG is written beside it; default: learning_curve.png)")
+    p.set_defaults(func=_cmd_curve)
 
     p = sub.add_parser("report", help="make tables and figures again from saved runs",
                        description="Read one or more run folders (results.json) and write "

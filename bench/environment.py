@@ -35,13 +35,17 @@ def cpu_model() -> str:
 
 
 def git_commit() -> str | None:
-    """HEAD of the suite's checkout, with '-dirty' when tracked files have changed."""
+    """HEAD of the suite's checkout, with '-dirty' when tracked files have changed.
+    $SEGBENCH_COMMIT, when set, names it instead (a copy of the code on another machine, whose
+    .git, if any, is not the code's)."""
+    if os.environ.get("SEGBENCH_COMMIT"):
+        return os.environ["SEGBENCH_COMMIT"]
     try:
         run = lambda *a: subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True,  # noqa: E731
                                         text=True, timeout=10)
         head = run("rev-parse", "HEAD")
-        if head.returncode:  # a copy without .git (a device machine): the commit it was made from
-            return os.environ.get("SEGBENCH_COMMIT") or None
+        if head.returncode:
+            return None
         dirty = run("status", "--porcelain", "--untracked-files=no").stdout.strip()
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
