@@ -170,6 +170,37 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_train_speed(args: argparse.Namespace) -> int:
+    from bench import train_speed
+    from bench.datasets import get_dataset_spec
+    from bench.datasets.base import parse_size
+    from bench.options import resolve_device, split_list
+    from models import get_system
+
+    systems = split_list(args.models)
+    for name in systems:
+        if get_system(name).kind != "model":
+            raise BadInput(f"'{name}' is not a deep model: only deep models are trained")
+    variants = split_list(args.variants)
+    for v in variants:
+        if v not in train_speed.VARIANTS:
+            raise BadInput(f"unknown variant '{v}': expected some of "
+                           f"{', '.join(train_speed.VARIANTS)}")
+    if args.steps < 1 or args.batch_size < 1 or args.warmup < 0:
+        raise BadInput("--steps and --batch-size must be at least 1, --warmup at least 0")
+    get_dataset_spec(args.dataset, args.data_root)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    rows = train_speed.run(systems, args.dataset, variants, data_root=args.data_root,
+                           size=parse_size(args.size), batch=args.batch_size, steps=args.steps,
+                           warmup=args.warmup, device=resolve_device(args.device), out=args.out)
+    print(train_speed.markdown(rows), end="")
+    if args.out:
+        print(f"rows: {args.out}/train_speed.json")
+    return EXIT_OK
+
+
 def _cmd_curve(args: argparse.Namespace) -> int:
     from bench.learning_curve import plot_learning_curve
 
@@ -316,6 +347,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR",
                    help="write metrics.json (full precision, per class) into DIR")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("train-speed", help="training throughput (images/s) per model and "
+                                           "variant",
+                       description="Time real training steps (augmentation, forward, loss, "
+                                   "backward, Adam) at the paper's setting and write "
+                                   "train_speed.json and a Markdown table.")
+    p.add_argument("--models", default="enet", metavar="A,B,...", help="default: enet")
+    _add_data_args(p)
+    p.add_argument("--variants", default="fp32,channels_last,bf16,compile", metavar="V,...",
+                   help="fp32, channels_last, bf16, compile (default: all four)")
+    p.add_argument("--size", default="480x360", metavar="WxH", help="default: 480x360")
+    p.add_argument("--batch-size", type=int, default=10, metavar="N", help="default: 10")
+    p.add_argument("--steps", type=int, default=8, help="timed steps (default: 8)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: all)")
+    p.add_argument("--out", metavar="DIR", help="write train_speed.json and train_speed.md")
+    p.set_defaults(func=_cmd_train_speed)
 
     p = sub.add_parser("curve", help="plot training logs (loss, val mIoU, lr per epoch)",
                        description="Draw the learning curve of one or more train_log.json files "

@@ -152,7 +152,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                 on_prediction=lambda i, p, n=name: saved.add(n, i, p))
             saved.finish(name, "trained", config.profile)
             row = {**base, **metrics, **weights_provenance(trained),
-                   "train_size": "x".join(map(str, profile.train_size)),
+                   "train_size": list(profile.train_size),
                    "checkpoint": str(trained.checkpoint), "status": "ok"}
         except BadInput:
             raise  # bad data is the user's to fix: exit 2, the rows so far are saved

@@ -33,6 +33,12 @@ def has_c_compiler() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Every test trains into a cache of its own, never the user's ~/.cache/segbench."""
+    monkeypatch.setenv("SEGBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
 def _quiet_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

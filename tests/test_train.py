@@ -1,58 +1,137 @@
-"""Training (smoke profile), resume, checkpoint cache, evaluation and the accuracy pass."""
+"""Training (smoke profile), resume, keyed checkpoint cache, evaluation and the accuracy pass."""
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import torch
 
+from bench.batches import augment_batch, epoch_order, load_split, normalize, sample_params
 from bench.cli import main
-from bench.train import Augment, TrainConfig, checkpoint_dir, load_checkpoint, train
+from bench.datasets import open_dataset
+from bench.datasets.base import to_tensor
+from bench.errors import BadInput
+from bench.train import TrainConfig, cached_checkpoint, load_checkpoint, train
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SEGBENCH_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+def _states_equal(a, b) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_smoke_training_writes_checkpoints_and_resumes():
+def test_smoke_training_writes_checkpoints_and_resumes(tmp_path):
     cfg = TrainConfig(system="enet", profile="smoke", seed=3)
     first = train(cfg, progress=False)
-    folder = checkpoint_dir("enet", "synthetic", "smoke", 3)
-    assert first.checkpoint == folder / "best.pt" and (folder / "last.pt").is_file()
+    folder = first.checkpoint.parent
+    assert (folder / "last.pt").is_file() and (folder / "train_log.json").is_file()
     assert first.epochs == 1 and len(first.log) == 1 and 0 <= first.best_val_miou <= 1
-    # Asking for more epochs resumes from the saved state instead of starting again.
+    assert not first.reused and first.complete
+    # More epochs is another recipe: another key, another folder, trained from scratch.
     more = train(TrainConfig(system="enet", profile="smoke", seed=3, epochs=2), progress=False)
-    assert [e["epoch"] for e in more.log] == [1, 2]
-    assert more.log[0] == first.log[0]
-    # Nothing left to do: the cached result comes back without training.
+    assert more.checkpoint.parent != folder and [e["epoch"] for e in more.log] == [1, 2]
+    # Nothing left to do: the cached result comes back without training, marked reused.
     again = train(TrainConfig(system="enet", profile="smoke", seed=3, epochs=2), progress=False)
-    assert again.log == more.log
+    assert again.reused and again.log == more.log and again.key == more.key
     model = load_checkpoint("enet", 11, again.checkpoint)
     assert isinstance(model, torch.nn.Module) and not model.training
 
 
-def test_same_seed_same_training():
-    a = train(TrainConfig(system="enet", profile="smoke", seed=5), progress=False)
-    state_a = torch.load(a.checkpoint, weights_only=False)["model"]
-    import shutil
+def test_resumed_training_is_bit_identical_to_an_uninterrupted_one(tmp_path):
+    """Stopped after epoch 1 and resumed to 3: the same weights and losses as 3 epochs in one
+    go (the torch RNG state, which dropout draws from, is checkpointed; scoring draws nothing;
+    augmentation is keyed by sample and epoch)."""
+    whole = train(TrainConfig(system="enet", profile="smoke", seed=2, epochs=3,
+                              checkpoints=str(tmp_path / "whole")), progress=False)
+    cfg = TrainConfig(system="enet", profile="smoke", seed=2, epochs=3,
+                      checkpoints=str(tmp_path / "parts"))
+    stopped = train(dataclasses.replace(cfg, time_limit_s=1e-9), progress=False)
+    assert stopped.epochs_done == 1 and not stopped.complete
+    resumed = train(cfg, progress=False)
+    assert resumed.epochs_done == 3 and resumed.complete and resumed.key == whole.key
+    a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "parts" / "last.pt", weights_only=True)["model"]
+    assert _states_equal(a, b)
+    assert [e["loss"] for e in whole.log] == [e["loss"] for e in resumed.log]
+    assert [e["val_miou"] for e in whole.log] == [e["val_miou"] for e in resumed.log]
 
-    shutil.rmtree(checkpoint_dir("enet", "synthetic", "smoke", 5))
-    b = train(TrainConfig(system="enet", profile="smoke", seed=5), progress=False)
-    state_b = torch.load(b.checkpoint, weights_only=False)["model"]
-    assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
-    assert a.log[0]["loss"] == b.log[0]["loss"]
+
+def test_same_seed_same_training(tmp_path):
+    a = train(TrainConfig(system="enet", profile="smoke", seed=5,
+                          checkpoints=str(tmp_path / "a")), progress=False)
+    b = train(TrainConfig(system="enet", profile="smoke", seed=5,
+                          checkpoints=str(tmp_path / "b")), progress=False)
+    assert _states_equal(torch.load(a.checkpoint, weights_only=True)["model"],
+                         torch.load(b.checkpoint, weights_only=True)["model"])
+    assert a.log[0]["loss"] == b.log[0]["loss"] and a.key == b.key
 
 
-def test_augment_is_seeded_and_keeps_labels_aligned():
-    img = np.random.default_rng(0).integers(0, 255, (30, 40, 3), dtype=np.uint8)
-    lab = np.tile(np.arange(40, dtype=np.uint8) % 11, (30, 1))
-    a, b = Augment(1), Augment(1)
-    for _ in range(5):
-        (ia, la), (ib, lb) = a(img, lab), b(img, lab)
-        assert np.array_equal(ia, ib) and np.array_equal(la, lb)
-        assert ia.shape == img.shape and la.shape == lab.shape
-        assert set(np.unique(la)) <= set(np.unique(lab))  # nearest: no new label values
+def test_the_key_changes_with_what_determines_the_weights():
+    base = TrainConfig(system="enet", profile="smoke", seed=0)
+    first = train(base, progress=False)
+    for other in (TrainConfig(system="enet", profile="smoke", seed=1),
+                  TrainConfig(system="enet", profile="smoke", seed=0, lr_step_epochs=7),
+                  TrainConfig(system="enet", profile="smoke", seed=0, amp="bf16")):
+        assert cached_checkpoint(other) != first.checkpoint
+    assert cached_checkpoint(base) == first.checkpoint
+
+
+def test_a_checkpoint_folder_of_another_recipe_is_refused(tmp_path):
+    folder = tmp_path / "ck"
+    train(TrainConfig(system="enet", profile="smoke", seed=0, checkpoints=str(folder)),
+          progress=False)
+    with pytest.raises(BadInput, match="another recipe"):
+        train(TrainConfig(system="enet", profile="smoke", seed=1, checkpoints=str(folder)),
+              progress=False)
+
+
+def test_tests_never_write_to_the_users_cache():
+    from pathlib import Path
+
+    from bench.train import cache_root
+
+    assert cache_root() != Path.home() / ".cache" / "segbench"
+    assert "pytest" in str(cache_root())
+
+
+def test_augmentation_is_per_sample_and_keeps_labels_aligned():
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.integers(0, 255, (3, 3, 30, 40), dtype=np.uint8))
+    labels = torch.from_numpy(np.tile(np.arange(40, dtype=np.uint8) % 11, (3, 30, 1)))
+    xa, ya = augment_batch(images, labels, [4, 7, 9], seed=1, epoch=2)
+    xb, yb = augment_batch(images[1:2], labels[1:2], [7], seed=1, epoch=2)
+    # sample 7's draw does not depend on the batch it falls in
+    assert torch.equal(xa[1], xb[0]) and torch.equal(ya[1], yb[0])
+    assert xa.shape == (3, 3, 30, 40) and ya.shape == (3, 30, 40) and ya.dtype == torch.int64
+    assert set(ya.unique().tolist()) <= set(range(11))  # nearest: no new label values
+    draws = {sample_params(1, 2, i, 30, 40, 1.25) for i in range(20)}
+    assert len(draws) > 10  # samples draw differently
+    assert sample_params(1, 2, 5, 30, 40, 1.25) == sample_params(1, 2, 5, 30, 40, 1.25)
+    assert torch.equal(epoch_order(50, 1, 2), epoch_order(50, 1, 2))
+    assert not torch.equal(epoch_order(50, 1, 2), epoch_order(50, 1, 3))
+
+
+def test_memory_split_normalises_as_the_dataset_does():
+    ds = open_dataset("synthetic", "val", length=2, size=(64, 48))
+    split = load_split(ds)
+    x, y = to_tensor(*ds.raw(1))
+    assert torch.allclose(normalize(split.images[1:2])[0], x, atol=1e-5)
+    assert torch.equal(split.labels[1].long(), y)
+    assert split.size == (64, 48)
+
+
+def test_eval_paths_agree_and_record_the_size_seen(tmp_path, capsys):
+    """`eval` (cached weights) and `eval --checkpoint` score the same weights the same way, at
+    the dataset's stored size, whatever size the profile trained at."""
+    assert main(["train", "--model", "enet", "--profile", "smoke", "--device", "cpu"]) == 0
+    assert main(["eval", "--model", "enet", "--profile", "smoke", "--split", "test",
+                 "--device", "cpu", "--out", str(tmp_path / "a")]) == 0
+    a = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    ck = a["checkpoint"]
+    assert main(["eval", "--model", "enet", "--profile", "smoke", "--split", "test",
+                 "--device", "cpu", "--checkpoint", ck, "--out", str(tmp_path / "b")]) == 0
+    b = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert a["miou"] == b["miou"] and a["per_class_iou"] == b["per_class_iou"]
+    assert a["inference_size"] == "480x360"  # the synthetic frames' size, not smoke's 64x48
+    assert "Sky" in capsys.readouterr().out
 
 
 def test_eval_without_a_checkpoint_exits_2(capsys):
@@ -60,19 +139,35 @@ def test_eval_without_a_checkpoint_exits_2(capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
-def test_eval_with_a_broken_checkpoint_exits_2(tmp_path, capsys):
+@pytest.mark.parametrize("content", [b"random bytes, not a checkpoint", "list", "mismatch",
+                                     "classes"])
+def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content):
     bad = tmp_path / "bad.pt"
-    torch.save({"model": {"nonsense": torch.zeros(1)}}, bad)
+    if content == "list":
+        torch.save([1, 2, 3], bad)
+    elif content == "mismatch":
+        torch.save({"model": {"nonsense": torch.zeros(1)}}, bad)
+    elif content == "classes":
+        from models import create_model
+        torch.save(create_model("enet", 3).state_dict(), bad)
+    else:
+        bad.write_bytes(content)
     assert main(["eval", "--model", "enet", "--checkpoint", str(bad)]) == 2
-    assert "cannot load" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    if content == "classes":
+        assert "11" in err and "3" in err
 
 
-def test_train_then_eval_from_the_cli(capsys):
-    assert main(["train", "--model", "enet", "--profile", "smoke", "--device", "cpu"]) == 0
-    assert main(["eval", "--model", "enet", "--profile", "smoke", "--split", "test",
-                 "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
-    assert "mIoU" in out and "Sky" in out
+def test_a_crafted_checkpoint_runs_no_code(tmp_path, capsys):
+    class Evil:
+        def __reduce__(self):
+            return (exec, ("open(%r, 'w').write('pwned')" % str(tmp_path / "pwned"),))
+
+    bad = tmp_path / "evil.pt"
+    torch.save({"model": Evil()}, bad)
+    assert main(["eval", "--model", "enet", "--checkpoint", str(bad)]) == 2
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_run_accuracy_pass_rows(tmp_path):
@@ -82,10 +177,18 @@ def test_run_accuracy_pass_rows(tmp_path):
     row = json.loads((out / "results.json").read_text())["accuracy"][0]
     assert row["status"] == "ok", row.get("error")
     for key in ["miou", "class_avg_acc", "global_acc", "per_class_iou", "profile", "epochs",
-                "checkpoint", "split", "dataset"]:
-        assert key in row
+                "checkpoint", "split", "dataset", "inference_size", "weights", "weights_key",
+                "checkpoint_sha256", "train_images_per_s", "train_seconds"]:
+        assert key in row, key
     assert row["profile"] == "smoke" and row["split"] == "test" and 0 <= row["miou"] <= 1
+    assert row["inference_size"] == "480x360" and row["weights"] == "trained in this run"
     assert "## Accuracy" in (out / "report.md").read_text()
+    # a second run reuses the cached weights and says so
+    assert main(["run", "--models", "enet", "--profile", "smoke", "--skip", "efficiency",
+                 "--device", "cpu", "--out", str(tmp_path / "run2")]) == 0
+    again = json.loads((tmp_path / "run2" / "results.json").read_text())["accuracy"][0]
+    assert again["weights"] == "reused from the cache"
+    assert again["checkpoint_sha256"] == row["checkpoint_sha256"] and again["miou"] == row["miou"]
 
 
 def test_bad_data_fails_before_anything_runs(tmp_path, capsys):
@@ -117,6 +220,7 @@ def test_a_users_folder_dataset_end_to_end(tmp_path):
                  "--profile", "smoke", "--skip", "efficiency", "--out", str(out)]) == 0
     row = json.loads((out / "results.json").read_text())["accuracy"][0]
     assert row["status"] == "ok" and set(row["per_class_iou"]) == {"dark", "bright"}
+    assert row["inference_size"] == "64x48"
     assert main(["run", "--dataset", "folder", "--skip", "efficiency"]) == 2
 
 
@@ -136,6 +240,11 @@ def test_two_stage_options_are_checked(capsys):
     assert main(["train", "--model", "enet", "--profile", "smoke",
                  "--encoder-first-epochs", "1"]) == 2  # smoke has 1 epoch in all
     assert "encoder-first-epochs" in capsys.readouterr().err
+
+
+def test_train_and_eval_refuse_a_classical_method(capsys):
+    assert main(["eval", "--model", "otsu"]) == 2
+    assert "not a deep model" in capsys.readouterr().err
 
 
 def test_a_corrupt_image_stops_run_before_any_work(tmp_path, capsys):
