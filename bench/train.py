@@ -108,10 +108,12 @@ class TrainConfig:
     batch_size: int | None = None
     amp: str | None = None  # 'bf16', 'fp16' or 'off'; None: bf16 on a GPU, off on a CPU
     channels_last: bool | None = None  # None: on a GPU only
+    compile: bool = False  # torch.compile (inductor) the model for the training step
     check_data: bool = True  # open every file before training (bad data fails early)
     checkpoints: str | None = None  # folder for best.pt/last.pt; default: the cache, keyed
     time_limit_s: float | None = None  # stop (resumably) before an epoch would pass this
     val_batch_size: int = 10
+    val_size: tuple[int, int] | None = None  # store val frames at this size (None: as stored)
 
     def resolved_amp(self) -> str:
         if self.amp is not None:
@@ -148,6 +150,8 @@ def recipe_of(cfg: TrainConfig, profile: Profile) -> dict:
             "images_per_epoch": profile.images_per_epoch, "max_scale": 1.25,
             "encoder_first_epochs": cfg.encoder_first_epochs, "amp": cfg.resolved_amp(),
             "channels_last": cfg.resolved_channels_last(),
+            "val_size": list(cfg.val_size) if cfg.val_size else None,
+            "compile": cfg.compile,
             "class_weights": "1/ln(1.02+p), train split, void weight 0"}
 
 
@@ -160,6 +164,7 @@ def _open_splits(cfg: TrainConfig, profile: Profile):
                              size=profile.train_size, seed=cfg.seed,
                              **({"length": profile.synthetic_train_images} if synthetic else {}))
     val_set = open_dataset(cfg.dataset, "val", data_root=cfg.data_root, seed=cfg.seed,
+                           size=cfg.val_size,
                            **({"length": profile.synthetic_val_images} if synthetic else {}))
     if cfg.check_data:  # every file opened once: bad data fails before training starts
         check_files(train_set)
@@ -223,6 +228,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(cfg.device, memory_format=memory_format)
     net = any_size(model, get_system(cfg.system).input_divisor)
+    # The training step may run compiled; scoring runs the same weights eagerly (other batch
+    # sizes, eval mode: no recompiles).
+    step_net = torch.compile(net) if cfg.compile else net
     # Stage 1 of ENet's schedule: a 1x1 classifier on the encoder's H/8 features, trained on
     # labels downsampled by 8 (nearest); dropped when the whole network trains.
     enc_head = (nn.Conv2d(128, spec.num_classes, 1).to(cfg.device)
@@ -284,7 +292,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
                                                       size=feats.shape[-2:], mode="nearest")
                     loss = criterion(enc_head(feats).float(), small[:, 0].long())
                 else:
-                    loss = criterion(net(images).float(), labels)
+                    loss = criterion(step_net(images).float(), labels)
             optim.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optim)

@@ -9,8 +9,9 @@ images_per_s, step_ms_median, step_ms_p90, steps) and a Markdown table. Variants
 * ``fp32``: the step as it is, contiguous memory format;
 * ``channels_last``: model and input in channels_last;
 * ``bf16``: bf16 autocast (channels_last too);
-* ``compile``: ``torch.compile`` of the model (inductor), channels_last, fp32; its compile time
-  is recorded apart (``compile_s``) and the warm-up steps absorb it.
+* ``compile``: ``torch.compile`` of the model (inductor), fp32, contiguous; ``compile_cl`` the
+  same in channels_last, ``compile_bf16`` with bf16 autocast (channels_last); the compile time
+  is recorded apart (``compile_s``, the first step) and the warm-up steps absorb it.
 
 The variants compute the same function (fp32 up to rounding, bf16 at lower precision); whether
 bf16 learns as well is a question for a training, not for this timer.
@@ -28,7 +29,7 @@ from torch import nn
 from bench.batches import load_split, training_batches
 from bench.errors import BadInput
 
-VARIANTS = ("fp32", "channels_last", "bf16", "compile")
+VARIANTS = ("fp32", "channels_last", "bf16", "compile", "compile_cl", "compile_bf16")
 
 
 def _step_fn(model: nn.Module, criterion, optim, amp: bool, channels_last: bool, device: str):
@@ -52,17 +53,18 @@ def time_training(system: str, split, variant: str, *, batch: int = 10, steps: i
     if variant not in VARIANTS:
         raise BadInput(f"unknown variant '{variant}': expected one of {', '.join(VARIANTS)}")
     torch.manual_seed(seed)
-    channels_last = variant != "fp32"
+    channels_last = variant in ("channels_last", "bf16", "compile_cl", "compile_bf16")
     model = create_model(system, split.spec.num_classes).to(device).train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     net = any_size(model, get_system(system).input_divisor)
     compile_s = None
-    if variant == "compile":
+    if variant.startswith("compile"):
         net = torch.compile(net)
     criterion = nn.CrossEntropyLoss(ignore_index=split.spec.ignore_index)
     optim = torch.optim.Adam(model.parameters(), lr=5e-4, weight_decay=2e-4)
-    step = _step_fn(net, criterion, optim, variant == "bf16", channels_last, device)
+    step = _step_fn(net, criterion, optim, variant in ("bf16", "compile_bf16"), channels_last,
+                    device)
     times = []
     epoch = 0
     while len(times) < steps:
@@ -73,7 +75,7 @@ def time_training(system: str, split, variant: str, *, batch: int = 10, steps: i
             loss = step(images, labels)
             loss.item()
             elapsed = time.perf_counter() - t0
-            if variant == "compile" and compile_s is None:
+            if variant.startswith("compile") and compile_s is None:
                 compile_s = elapsed
             if warmup > 0:
                 warmup -= 1
