@@ -78,6 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         precisions=parse_precisions(args.precision),
         batch_sizes=parse_ints(args.batch_sizes, "batch size"), modes=modes,
         channels_last=args.channels_last, profile=args.profile, skip=skip, out=args.out,
+        weights=_parse_weights(args.weights, systems),
         seed=args.seed, threads=args.threads, isolate=args.isolate, fvcore=not args.no_fvcore,
         max_time_s=args.max_time, repeats=args.repeats)
     runner.check_datasets(config)
@@ -121,6 +122,27 @@ def _train_config(args: argparse.Namespace):
                        amp=args.amp, channels_last=args.channels_last,
                        compile=getattr(args, "compile", False),
                        checkpoints=args.checkpoints, time_limit_s=limit)
+
+
+def _parse_weights(specs: list[str] | None, systems: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` options -> {name: path}, each name a deep model of the run, each file there."""
+    from pathlib import Path
+
+    from models import get_system
+
+    out = {}
+    for spec in specs or []:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise BadInput(f"--weights {spec!r}: expected NAME=PATH, e.g. "
+                           f"enet=results/reference/camvid-enet-h100/enet-camvid.pt")
+        if name not in systems or get_system(name).kind != "model":
+            raise BadInput(f"--weights {spec!r}: {name} is not a deep model of this run "
+                           f"(--models {','.join(systems)})")
+        if not Path(path).is_file():
+            raise BadInput(f"--weights {spec!r}: no file at {path}: expected a checkpoint")
+        out[name] = path
+    return out
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -298,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR",
                    help="run folder (default: results/runs/<UTC time>-<dataset>/)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--weights", action="append", metavar="NAME=PATH",
+                   help="score this checkpoint for model NAME instead of training it "
+                        "(repeatable), e.g. enet=results/reference/camvid-enet-h100/"
+                        "enet-camvid.pt")
     g = p.add_argument_group("efficiency")
     g.add_argument("--modes", default="eager", metavar="M,...",
                    help="execution modes: eager (default), compile (torch.compile; compile "

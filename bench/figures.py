@@ -291,6 +291,7 @@ def profile_note(rows: Iterable[Mapping]) -> str:
         rs = [r for r in deep if r.get("profile") == name]
         p = PROFILES.get(name) if name else None
         epochs = sorted({int(e) for r in rs if (e := _num(r.get("epochs"))) is not None})
+        done = sorted({int(e) for r in rs if (e := _num(r.get("epochs_done"))) is not None})
         if not epochs and p:
             epochs = [p.epochs]
         sizes = list(dict.fromkeys(tuple(r["train_size"]) for r in rs
@@ -302,6 +303,8 @@ def profile_note(rows: Iterable[Mapping]) -> str:
         budget = []
         if epochs:
             n = "/".join(map(str, epochs))
+            if done and done != epochs:
+                n = f"{'/'.join(map(str, done))} of {n}"
             budget.append(f"{n} epoch{'s' if epochs != [1] else ''}")
             if p and p.images_per_epoch:
                 budget[-1] += f" of {p.images_per_epoch} images"

@@ -46,6 +46,7 @@ class RunConfig:
     fvcore: bool = True
     max_time_s: float = 15.0  # per cell, for very slow cases
     repeats: int = 1  # timed rounds per cell, for a noise estimate
+    weights: dict[str, str] = field(default_factory=dict)  # system -> checkpoint: no training
 
     def efficiency_options(self) -> EfficiencyOptions:
         return EfficiencyOptions(
@@ -102,7 +103,8 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
     from bench.datasets import open_dataset
     from bench.predictions import PredictionWriter
     from bench.profiles import get_profile
-    from bench.train import TrainConfig, evaluate_checkpoint, train, weights_provenance
+    from bench.train import (TrainConfig, evaluate_checkpoint, given_weights, train,
+                             weights_provenance)
     from models import get_system
 
     profile = get_profile(config.profile)
@@ -143,17 +145,23 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                 "protocol": "trained", "profile": config.profile, "seed": config.seed,
                 "device": config.device}
         try:
-            trained = train(TrainConfig(system=name, dataset=config.dataset,
-                                        data_root=config.data_root, profile=config.profile,
-                                        seed=config.seed, device=config.device,
-                                        check_data=False))  # check_datasets did it
+            if name in config.weights:  # the user's (or a committed) checkpoint: scored, not trained
+                path = config.weights[name]
+                origin = given_weights(path)
+                base["profile"] = origin.pop("profile", None)
+                label = base["profile"] or "given weights"
+            else:
+                trained = train(TrainConfig(system=name, dataset=config.dataset,
+                                            data_root=config.data_root, profile=config.profile,
+                                            seed=config.seed, device=config.device,
+                                            check_data=False))  # check_datasets did it
+                path, label = trained.checkpoint, config.profile
+                origin = {**weights_provenance(trained), "train_size": list(profile.train_size)}
             metrics = evaluate_checkpoint(
-                name, trained.checkpoint, test, device=config.device, desc=f"{name} test",
+                name, path, test, device=config.device, desc=f"{name} test",
                 on_prediction=lambda i, p, n=name: saved.add(n, i, p))
-            saved.finish(name, "trained", config.profile)
-            row = {**base, **metrics, **weights_provenance(trained),
-                   "train_size": list(profile.train_size),
-                   "checkpoint": str(trained.checkpoint), "status": "ok"}
+            saved.finish(name, "trained", label)
+            row = {**base, **metrics, **origin, "checkpoint": str(path), "status": "ok"}
         except BadInput:
             raise  # bad data is the user's to fix: exit 2, the rows so far are saved
         except Exception as exc:  # one model failing to train must not lose the others

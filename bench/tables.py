@@ -102,7 +102,10 @@ def _budget(r: dict) -> str | None:
         return None
     size = r.get("train_size")
     at = f" at {size[0]}x{size[1]}" if size else ""
-    return f"{r['epochs']} epochs{at}, best {r['best_epoch']}"
+    done = r.get("epochs_done")
+    epochs = (f"{done} of {r['epochs']} epochs" if done is not None and done != r["epochs"]
+              else f"{r['epochs']} epochs")
+    return f"{epochs}{at}, best {r.get('best_epoch')}"
 
 
 def accuracy_table(rows: list[dict]) -> Table:
@@ -114,6 +117,7 @@ def accuracy_table(rows: list[dict]) -> Table:
         ("profile", lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical"
                                                    else None), None),
         ("training", _budget, None),
+        ("input", lambda r: r.get("inference_size"), None),
         ("mIoU %", "miou", percent),
         ("class avg acc %", "class_avg_acc", percent),
         ("global acc %", "global_acc", percent),

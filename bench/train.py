@@ -149,6 +149,7 @@ def recipe_of(cfg: TrainConfig, profile: Profile) -> dict:
             "weight_decay": profile.weight_decay, "train_size": list(profile.train_size),
             "images_per_epoch": profile.images_per_epoch, "max_scale": 1.25,
             "encoder_first_epochs": cfg.encoder_first_epochs, "amp": cfg.resolved_amp(),
+            "val_every": profile.val_every,
             "channels_last": cfg.resolved_channels_last(),
             "val_size": list(cfg.val_size) if cfg.val_size else None,
             "compile": cfg.compile,
@@ -309,7 +310,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
         lr = sched.get_last_lr()[0]
         sched.step()
         # While the encoder trains alone the decoder is untrained: nothing to score on val.
-        metrics = None if encoder_stage else evaluate(
+        scored = (epoch + 1) % profile.val_every == 0 or epoch + 1 == epochs
+        metrics = None if encoder_stage or not scored else evaluate(
             net, val_mem, device=cfg.device, batch_size=cfg.val_batch_size, desc="val",
             progress=progress, amp=amp, channels_last=channels_last)
         entry = {"epoch": epoch + 1, "stage": "encoder" if encoder_stage else "full",
@@ -416,6 +418,32 @@ def weights_provenance(result: TrainResult) -> dict:
             "epochs": result.epochs, "epochs_done": result.epochs_done,
             "best_epoch": result.best_epoch, "val_miou": result.best_val_miou,
             "train_seconds": result.seconds, "train_images_per_s": result.images_per_s}
+
+
+def given_weights(path: str | Path) -> dict:
+    """Where a given checkpoint's weights came from, as far as the file says (a checkpoint of
+    `bench train` records its recipe, log and provenance; a bare state dict records nothing)."""
+    state = load_state(Path(path))
+    row = {"weights": f"given checkpoint {Path(path).name}",
+           "checkpoint_sha256": file_sha256(path)}
+    if isinstance(state, dict) and isinstance(state.get("recipe"), dict):
+        recipe, made = state["recipe"], state.get("provenance") or {}
+        row.update({"profile": recipe.get("profile"), "epochs": recipe.get("epochs"),
+                    "best_epoch": state.get("epoch"), "val_miou": state.get("val_miou"),
+                    "train_size": recipe.get("train_size"), "weights_key": state.get("key"),
+                    "weights_commit": made.get("commit"), "weights_date": made.get("date")})
+        log_path = Path(path).parent / "train_log.json"  # the training's log, if it is beside
+        try:
+            log = json.loads(log_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log = None
+        if isinstance(log, dict) and log.get("key") == state.get("key") and log.get("log"):
+            entries = log["log"]
+            rates = [e["train_images_per_s"] for e in entries if e.get("train_images_per_s")]
+            row.update({"epochs_done": len(entries),
+                        "train_seconds": sum(e.get("seconds", 0.0) for e in entries),
+                        "train_images_per_s": float(np.median(rates)) if rates else None})
+    return row
 
 
 def file_sha256(path: str | Path) -> str:
