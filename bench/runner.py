@@ -131,7 +131,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                         on_prediction=(lambda i, p, n=name: saved.add(n, i, p))
                         if protocol == "learned" else None)
                     row = {**base, **metrics, "train_seconds": metrics.get("train_s"),
-                           "status": "ok"}
+                           "inference_size": _stored_size(test), "status": "ok"}
                     if protocol == "learned":
                         saved.finish(name, protocol, None)
                 except Exception as exc:  # one method failing must not lose the others
@@ -169,6 +169,12 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
             row = {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
         results.add("accuracy", row)
         write_report(results.data, results.dir)
+
+
+def _stored_size(dataset) -> str:
+    """WIDTHxHEIGHT of the dataset's first frame as the systems see it."""
+    label = dataset.label(0)
+    return f"{label.shape[1]}x{label.shape[0]}"
 
 
 def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults) -> None:
