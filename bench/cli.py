@@ -163,6 +163,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     from bench.datasets import open_dataset
     from bench.environment import run_header
+    from bench.results import atomic_write_text
     from bench.train import cached_checkpoint, evaluate_checkpoint, file_sha256
 
     cfg = _train_config(args)
@@ -187,8 +188,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         record = {"system": args.model, "dataset": args.dataset, "split": args.split,
                   "checkpoint": str(path), "checkpoint_sha256": file_sha256(path),
                   "device": cfg.device, "run": run_header(cfg.device), **metrics}
-        (out / "metrics.json").write_text(json.dumps(record, indent=1, allow_nan=True) + "\n",
-                                          encoding="utf-8")
+        atomic_write_text(out / "metrics.json", json.dumps(record, indent=1) + "\n")
         print(f"metrics: {out / 'metrics.json'}")
     return EXIT_OK
 

@@ -39,6 +39,7 @@ from bench.batches import MemorySplit, load_split, training_batches
 from bench.errors import BadInput
 from bench.evaluate import autocast, evaluate
 from bench.profiles import Profile, get_profile
+from bench.results import atomic_write_text
 from models import create_model
 
 def cache_root() -> Path:
@@ -194,29 +195,43 @@ def _set_rng_state(state: dict, device: str) -> None:
         torch.cuda.set_rng_state(state["cuda"])
 
 
+def optimizer_step(loss_fn, optim, scaler, device: str, amp: str | None) -> torch.Tensor:
+    """One training step: the loss under autocast, backward (scaled for fp16), the update."""
+    with autocast(device, amp):
+        loss = loss_fn()
+    optim.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optim)
+    scaler.update()
+    return loss
+
+
 def cached_checkpoint(cfg: TrainConfig) -> Path:
     """Where ``train(cfg)`` keeps (or would keep) its best checkpoint."""
     if cfg.checkpoints:
         return Path(cfg.checkpoints) / "best.pt"
+    *_, out = _prepare(dataclasses.replace(cfg, check_data=False))
+    return out / "best.pt"
+
+
+def _prepare(cfg: TrainConfig):
+    """Profile, recipe, the splits in memory, the weights' key and the checkpoint folder."""
     profile = get_profile(cfg.profile)
     recipe = recipe_of(cfg, profile)
-    _, train_mem, val_mem = _open_splits(dataclasses.replace(cfg, check_data=False), profile)
+    train_set, train_mem, val_mem = _open_splits(cfg, profile)
     key = weights_key(cfg, recipe, data_fingerprint(train_mem), data_fingerprint(val_mem))
-    return checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed, key) / "best.pt"
+    out = (Path(cfg.checkpoints) if cfg.checkpoints
+           else checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed, key))
+    return profile, recipe, train_set, train_mem, val_mem, key, out
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     from bench.datasets import class_frequencies, class_weights
     from models import any_size, get_system
 
-    profile = get_profile(cfg.profile)
-    recipe = recipe_of(cfg, profile)
+    profile, recipe, train_set, train_mem, val_mem, key, out = _prepare(cfg)
     epochs, batch = recipe["epochs"], recipe["batch_size"]
     amp, channels_last = recipe["amp"], recipe["channels_last"]
-    train_set, train_mem, val_mem = _open_splits(cfg, profile)
-    key = weights_key(cfg, recipe, data_fingerprint(train_mem), data_fingerprint(val_mem))
-    out = (Path(cfg.checkpoints) if cfg.checkpoints
-           else checkpoint_dir(cfg.system, cfg.dataset, cfg.profile, cfg.seed, key))
     out.mkdir(parents=True, exist_ok=True)
     last = out / "last.pt"
 
@@ -286,18 +301,16 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
         for step, (images, labels) in enumerate(bar):
             if channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            with autocast(cfg.device, amp):
-                if encoder_stage:
+            if encoder_stage:
+                def loss_fn(images=images, labels=labels):
                     feats = model.encode(images)[0]
                     small = nn.functional.interpolate(labels[:, None].float(),
                                                       size=feats.shape[-2:], mode="nearest")
-                    loss = criterion(enc_head(feats).float(), small[:, 0].long())
-                else:
-                    loss = criterion(step_net(images).float(), labels)
-            optim.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optim)
-            scaler.update()
+                    return criterion(enc_head(feats).float(), small[:, 0].long())
+            else:
+                def loss_fn(images=images, labels=labels):
+                    return criterion(step_net(images).float(), labels)
+            loss = optimizer_step(loss_fn, optim, scaler, cfg.device, amp)
             seen += images.shape[0]
             total_loss += loss.detach() * images.shape[0]
             if progress and (step % 10 == 0 or step == steps - 1):
@@ -336,9 +349,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
                       "rng": _rng_state(cfg.device), "epoch": epoch + 1,
                       "best_val_miou": best, "best_epoch": best_epoch, "log": log,
                       "config": asdict(cfg), "recipe": recipe, "key": key}, last)
-        _atomic_write_text(json.dumps({"system": cfg.system, "dataset": cfg.dataset,
-                                       "recipe": recipe, "key": key, "log": log}, indent=1),
-                           out / "train_log.json")
+        atomic_write_text(out / "train_log.json",
+                          json.dumps({"system": cfg.system, "dataset": cfg.dataset,
+                                      "recipe": recipe, "key": key, "log": log}, indent=1))
     seconds = sum(e["seconds"] for e in log)
     rates = [e["train_images_per_s"] for e in log if e.get("train_images_per_s")]
     return TrainResult(out / "best.pt", epochs, len(log), best_epoch, best, seconds,
@@ -363,13 +376,6 @@ def load_state(path: Path, device: str = "cpu"):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise BadInput(f"cannot read {path} as a PyTorch checkpoint ({first}): expected a file "
                        f"written by torch.save holding a state dict") from None
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
 
 
 def _atomic_save(obj: dict, path: Path) -> None:

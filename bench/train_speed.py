@@ -28,21 +28,9 @@ from torch import nn
 
 from bench.batches import load_split, training_batches
 from bench.errors import BadInput
+from bench.train import optimizer_step
 
 VARIANTS = ("fp32", "channels_last", "bf16", "compile", "compile_cl", "compile_bf16")
-
-
-def _step_fn(model: nn.Module, criterion, optim, amp: bool, channels_last: bool, device: str):
-    def step(images, labels):
-        if channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=amp):
-            loss = criterion(model(images).float(), labels)
-        optim.zero_grad(set_to_none=True)
-        loss.backward()
-        optim.step()
-        return loss
-    return step
 
 
 def time_training(system: str, split, variant: str, *, batch: int = 10, steps: int = 8,
@@ -63,15 +51,21 @@ def time_training(system: str, split, variant: str, *, batch: int = 10, steps: i
         net = torch.compile(net)
     criterion = nn.CrossEntropyLoss(ignore_index=split.spec.ignore_index)
     optim = torch.optim.Adam(model.parameters(), lr=5e-4, weight_decay=2e-4)
-    step = _step_fn(net, criterion, optim, variant in ("bf16", "compile_bf16"), channels_last,
-                    device)
+    amp = "bf16" if variant in ("bf16", "compile_bf16") else None
+    scaler = torch.amp.GradScaler(enabled=False)
+
+    def step(images, labels):
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        return optimizer_step(lambda: criterion(net(images).float(), labels), optim, scaler,
+                              device, amp)
     times = []
     epoch = 0
     while len(times) < steps:
         for k, (images, labels) in enumerate(training_batches(split, batch, seed, epoch)):
-            t0 = time.perf_counter()
             if device != "cpu":
-                torch.cuda.synchronize()
+                torch.cuda.synchronize()  # the batch's augmentation stays out of the step time
+            t0 = time.perf_counter()
             loss = step(images, labels)
             loss.item()
             elapsed = time.perf_counter() - t0

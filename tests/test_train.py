@@ -264,3 +264,14 @@ def test_a_corrupt_image_stops_run_before_any_work(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "f1.png" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_train_speed_times_real_steps(tmp_path, capsys):
+    assert main(["train-speed", "--dataset", "synthetic", "--size", "64x48", "--batch-size", "2",
+                 "--steps", "2", "--warmup", "0", "--variants", "fp32,bf16",
+                 "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "train_speed.json").read_text())["rows"]
+    assert [r["variant"] for r in rows] == ["fp32", "bf16"]
+    assert all(r["steps"] == 2 and r["images_per_s"] > 0 and r["size"] == "64x48" for r in rows)
+    assert main(["train-speed", "--variants", "nonsense"]) == 2
+    assert "unknown variant" in capsys.readouterr().err
