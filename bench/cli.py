@@ -167,6 +167,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from bench.train import cached_checkpoint, evaluate_checkpoint, file_sha256
 
     cfg = _train_config(args)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file: expected a folder for metrics.json")
     path = Path(args.checkpoint) if args.checkpoint else cached_checkpoint(cfg)
     if not path.is_file():
         raise BadInput(f"no checkpoint at {path}: train first (`python -m bench train --model "
@@ -181,9 +184,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for name, iou in metrics["per_class_iou"].items():
         print(f"  {name:<14} IoU {iou:.4f}")
     if args.out:
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise BadInput(f"--out {out} is a file: expected a folder for metrics.json")
         out.mkdir(parents=True, exist_ok=True)
         record = {"system": args.model, "dataset": args.dataset, "split": args.split,
                   "checkpoint": str(path), "checkpoint_sha256": file_sha256(path),

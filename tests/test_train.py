@@ -275,3 +275,10 @@ def test_train_speed_times_real_steps(tmp_path, capsys):
     assert all(r["steps"] == 2 and r["images_per_s"] > 0 and r["size"] == "64x48" for r in rows)
     assert main(["train-speed", "--variants", "nonsense"]) == 2
     assert "unknown variant" in capsys.readouterr().err
+
+
+def test_eval_out_that_is_a_file_fails_before_scoring(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    assert main(["eval", "--model", "enet", "--profile", "smoke", "--out", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err and target.read_text() == "x"
