@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import signal
 import sys
+import threading
 
 from bench.errors import EXIT_BAD_INPUT, EXIT_OK, BadInput
 
@@ -43,8 +46,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bench import runner
     from bench.efficiency import MODES
     from bench.datasets import get_dataset_spec
-    from bench.options import (parse_ints, parse_precisions, parse_sizes, resolve_device,
-                               split_list)
+    from bench.options import (check_fits, parse_ints, parse_precisions, parse_sizes,
+                               resolve_device, split_list)
+    from bench.plan import parse_shard
     from bench.profiles import get_profile
     from models import get_system
 
@@ -55,7 +59,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for s in skip:
         if s not in ("accuracy", "efficiency"):
             raise BadInput(f"--skip '{s}': expected accuracy or efficiency")
-    get_dataset_spec(args.dataset, args.data_root)
+    spec = get_dataset_spec(args.dataset, args.data_root)
     get_profile(args.profile)
     modes = split_list(args.modes)
     if args.compile and "compile" not in modes:
@@ -72,13 +76,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise BadInput(f"--repeats {args.repeats}: expected at least 1")
     if args.max_time <= 0:
         raise BadInput(f"--max-time {args.max_time}: expected a positive number of seconds")
+    sizes, precisions = parse_sizes(args.sizes), parse_precisions(args.precision)
+    batch_sizes = parse_ints(args.batch_sizes, "batch size")
+    if "efficiency" not in skip:
+        check_fits(sizes, batch_sizes, precisions, device, spec.num_classes)
     config = runner.RunConfig(
         systems=systems, dataset=args.dataset, data_root=args.data_root,
-        device=device, sizes=parse_sizes(args.sizes),
-        precisions=parse_precisions(args.precision),
-        batch_sizes=parse_ints(args.batch_sizes, "batch size"), modes=modes,
+        device=device, sizes=sizes, precisions=precisions, batch_sizes=batch_sizes, modes=modes,
         channels_last=args.channels_last, profile=args.profile, skip=skip, out=args.out,
-        weights=_parse_weights(args.weights, systems),
+        weights=_parse_weights(args.weights, systems), force=args.force,
+        shard=str(parse_shard(args.shard)) if args.shard else None, run_id=args.run_id,
         seed=args.seed, threads=args.threads, isolate=args.isolate, fvcore=not args.no_fvcore,
         max_time_s=args.max_time, repeats=args.repeats)
     runner.check_datasets(config)
@@ -197,7 +204,7 @@ def _cmd_train_speed(args: argparse.Namespace) -> int:
     from bench import train_speed
     from bench.datasets import get_dataset_spec
     from bench.datasets.base import parse_size
-    from bench.options import resolve_device, split_list
+    from bench.options import check_fits, resolve_device, split_list
     from models import get_system
 
     systems = split_list(args.models)
@@ -211,7 +218,9 @@ def _cmd_train_speed(args: argparse.Namespace) -> int:
                            f"{', '.join(train_speed.VARIANTS)}")
     if args.steps < 1 or args.batch_size < 1 or args.warmup < 0:
         raise BadInput("--steps and --batch-size must be at least 1, --warmup at least 0")
-    get_dataset_spec(args.dataset, args.data_root)
+    spec = get_dataset_spec(args.dataset, args.data_root)
+    check_fits([parse_size(args.size)], [args.batch_size], ["fp32"], resolve_device(args.device),
+               spec.num_classes)
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
@@ -318,7 +327,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "(default) or paper")
     p.add_argument("--skip", metavar="WHAT", help="skip accuracy or efficiency")
     p.add_argument("--out", metavar="DIR",
-                   help="run folder (default: results/runs/<UTC time>-<dataset>/)")
+                   help="run folder (default: results/runs/<UTC time>-<dataset>/); an existing "
+                        "run folder is resumed: only the cells it lacks are measured")
+    p.add_argument("--force", action="store_true",
+                   help="measure every cell again, even those the run folder has (the new rows "
+                        "replace the old ones; nothing else is deleted)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="measure only shard I of N (a deterministic share of the cells), for a "
+                        "sweep split over machines; `report` merges the shards")
+    p.add_argument("--run-id", metavar="ID",
+                   help="the run's id, which `report` merges shards by (default: new for each "
+                        "run; for shards, derived from the sweep's options so that every shard "
+                        "agrees; pass e.g. $SLURM_ARRAY_JOB_ID to tell two sweeps apart)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--weights", action="append", metavar="NAME=PATH",
                    help="score this checkpoint for model NAME instead of training it "
@@ -441,19 +461,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: finished rows kept, the report rendered, a message."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a file-system failure: what failed, where, and what was expected."""
+    expected = {errno.ENOSPC: "free space on that disk", errno.EDQUOT: "free space in the quota",
+                errno.EROFS: "a writable file system", errno.EACCES: "permission to use it",
+                errno.EPERM: "permission to use it", errno.ENOTDIR: "a folder there, not a file",
+                errno.EISDIR: "a file there, not a folder",
+                errno.ENOENT: "a path that exists"}.get(exc.errno, "a usable path")
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot use{where}: {exc.strerror or exc}: expected {expected}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a path with a byte that is not UTF-8 prints
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     from models import UnknownSystemError
 
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         return args.func(args)
     except (BadInput, UnknownSystemError) as exc:
         print(f"segbench: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("segbench: interrupted; rows already measured are saved in the run folder",
-              file=sys.stderr)
-        return 130
+    except OSError as exc:
+        print(f"segbench: error: {_os_error_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        detail = (exc.args[0] if exc.args and isinstance(exc.args[0], str)
+                  else "rows already measured are kept")
+        print(f"segbench: {what}; {detail}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def main_entry() -> None:

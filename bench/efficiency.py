@@ -137,8 +137,15 @@ def _free(device: str) -> None:
 
 
 def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
-                   progress: Callable[[str], None] | None = None) -> Iterator[dict]:
-    """Yield one row per (size, precision, batch, mode) for ``name``; failures are rows too."""
+                   progress: Callable[[str], None] | None = None,
+                   wanted: Callable[[int, int, str, str, int], bool] | None = None
+                   ) -> Iterator[dict]:
+    """Yield one row per (size, precision, batch, mode) for ``name``; failures are rows too.
+    ``wanted(width, height, precision, mode, batch)`` picks the cells to measure (a resumed or
+    sharded run measures only its own missing cells); default: every cell."""
+    def want(w: int, h: int, p: str, m: str, b: int) -> bool:
+        return wanted is None or wanted(w, h, p, m, b)
+
     info = get_system(name)
     env = describe(opts.device)
     base = {"system": name, "kind": info.kind, "device": opts.device,
@@ -159,6 +166,9 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
         return
 
     for width, height in opts.sizes:
+        if not any(want(width, height, p, m, b) for p in opts.precisions for m in opts.modes
+                   for b in opts.batch_sizes):
+            continue
         rw, rh = run_size(model, width, height)
         size = {"width": width, "height": height, "run_width": rw, "run_height": rh}
         try:
@@ -168,6 +178,8 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
         for precision in opts.precisions:
             for mode in opts.modes:
                 for batch in opts.batch_sizes:
+                    if not want(width, height, precision, mode, batch):
+                        continue
                     if progress:
                         progress(f"{name} {width}x{height} {precision} b{batch} {mode}")
                     row = {**base, **size, "batch": batch, "precision": precision, "mode": mode,

@@ -1124,7 +1124,8 @@ def _read_png(path: Path | None) -> np.ndarray | None:
         return None
     import cv2
 
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    data = np.fromfile(path, dtype=np.uint8)  # read by numpy: any path, even one not UTF-8
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         return None
     if img.ndim == 3 and img.shape[2] == 4:

@@ -62,3 +62,30 @@ def resolve_device(name: str) -> str:
     if name not in ("cpu", "cuda"):
         raise BadInput(f"unknown device '{name}': expected auto, cpu or cuda")
     return name
+
+
+def device_memory_bytes(device: str) -> int:
+    """All the memory of the device that a run measures on (the GPU's, or the machine's RAM)."""
+    import os
+
+    if device == "cuda":
+        return torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_fits(sizes: list[tuple[int, int]], batch_sizes: list[int], precisions: list[str],
+               device: str, num_classes: int) -> None:
+    """Refuse, before any tensor is made, a size and batch whose input and class scores alone
+    (a lower bound of what a forward pass holds) exceed the device's memory."""
+    budget = device_memory_bytes(device)
+    for width, height in sizes:
+        for batch in batch_sizes:
+            for precision in precisions:
+                element = torch.empty((), dtype=PRECISIONS[precision]).element_size()
+                need = batch * width * height * (3 + num_classes) * element
+                if need > budget:
+                    raise BadInput(
+                        f"size {width}x{height} at batch {batch} in {precision} needs at least "
+                        f"{need / 2**30:,.1f} GiB (the input and the {num_classes} class scores "
+                        f"alone), more than the {budget / 2**30:,.1f} GiB of memory on {device}: "
+                        f"expected a smaller size or batch")

@@ -34,8 +34,10 @@ def _write_png(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if array.ndim == 3:
         array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
-    if not cv2.imwrite(str(path), array):
-        raise OSError(f"could not write {path}")
+    ok, png = cv2.imencode(".png", array)  # bytes written by Python: any path, even one
+    if not ok:                              # that is not UTF-8 (cv2.imwrite crashes on those)
+        raise OSError(f"could not encode {path} as PNG")
+    path.write_bytes(png.tobytes())
 
 
 class PredictionWriter:
@@ -49,6 +51,7 @@ class PredictionWriter:
         self.ids = {i: (str(names[i]) if names is not None else f"{dataset.split}-{i:04d}")
                     for i in self.indices}
         self.index = self._new_index(dataset)
+        self.index["systems"] = self._kept_systems()
         for i in self.indices:
             image, label = dataset.raw(i)
             _write_png(self.dir / "images" / f"{self.ids[i]}.png", image)
@@ -65,6 +68,16 @@ class PredictionWriter:
                 "images": [{"id": self.ids[i], "image": f"images/{self.ids[i]}.png",
                             "label": f"labels/{self.ids[i]}.png"} for i in self.indices],
                 "systems": {}}
+
+    def _kept_systems(self) -> dict:
+        """Systems a resumed run saved before, when they were saved for the same images."""
+        try:
+            old = json.loads((self.dir / "index.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        same = (isinstance(old, dict) and old.get("images") == self.index["images"]
+                and old.get("dataset") == self.index["dataset"])
+        return dict(old.get("systems") or {}) if same else {}
 
     def _save(self) -> None:
         atomic_write_text(self.dir / "index.json", json.dumps(self.index, indent=2) + "\n")

@@ -1,17 +1,18 @@
 """Reports from saved results: report.md, the tables as CSV and LaTeX, and the figures.
 
-``bench run`` rewrites report.md after every row (cheap) and writes the full report (tables and
-figures) at the end; ``bench report RUN_DIR [RUN_DIR ...]`` makes the full report again from
-saved results.json files, merging several runs (a GPU run and a CPU run, say) without measuring
-anything. Every number comes from a row of results.json; missing values read ``not measured``.
+``bench run`` rewrites report.md after each system (tables only) and writes the full report
+(tables and figures) at the end or when interrupted; ``bench report RUN_DIR [RUN_DIR ...]`` makes
+the full report again from saved runs (their stores, or results.json files), merging shards of
+one sweep by run id and several runs (a GPU run and a CPU run, say), measuring nothing. Every
+number comes from a stored row; missing values read ``not measured``; planned cells that no row
+holds are listed as missing.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from bench.errors import BadInput
-from bench.results import TABLES, atomic_write_text, load_results, utc_stamp
+from bench.results import PAPER_FLOPS, TABLES, atomic_write_text, load_results, utc_stamp
 from bench.tables import NOT_MEASURED, build_tables, to_csv, to_latex, to_markdown
 
 __all__ = ["NOT_MEASURED", "load_runs", "render", "write_report", "write_full_report"]
@@ -22,55 +23,89 @@ __all__ = ["NOT_MEASURED", "load_runs", "render", "write_report", "write_full_re
 
 def load_runs(paths: list[str | Path]) -> tuple[dict, list[Path]]:
     """Read run folders (or results.json files) and merge them into one results dict with
-    ``runs`` (every header) and the rows of all. With several runs each row gets ``run`` (its
-    folder's name) and the claims are computed again from the merged efficiency rows, so that a
-    GPU run and a CPU run give one claims table. Returns the data and the runs' prediction
-    folders. Bad paths or files raise BadInput."""
+    ``runs`` (every run's header) and the rows of all, and return it with the runs' prediction
+    folders. Files with the same run id (the shards of one sweep, or copies of one run) are one
+    run: their cells are united, the claims computed again, and the planned cells that none of
+    them measured are listed in ``missing``. Different runs keep their rows apart: each row gets
+    ``run`` (its run id) and the claims are computed again from the merged efficiency rows
+    (timings of two runs are never paired). Bad paths or files raise BadInput."""
     if not paths:
         raise BadInput("no run folder given: expected RUN_DIR [RUN_DIR ...] holding results.json")
-    datas, labels, prediction_dirs = [], [], []
+    groups: dict[str, list[dict]] = {}
+    prediction_dirs = []
     for p in map(Path, paths):
-        file = p / "results.json" if p.is_dir() else p
-        if not file.is_file():
-            raise BadInput(f"{p}: no results.json there (expected a run folder written by "
-                           f"`python -m bench run`, or a results.json file)")
-        try:
-            data = load_results(file)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadInput(f"{file} is not valid JSON ({exc}): expected a results.json written "
-                           f"by `python -m bench run`") from None
-        if not isinstance(data, dict) or not isinstance(data.get("run"), dict) or any(
-                not isinstance(data[t], list) for t in TABLES):
-            raise BadInput(f"{file} is not a segbench results file: expected an object with "
-                           f"'run' and the lists {', '.join(TABLES)}")
-        datas.append(data)
-        label = file.parent.name or str(file.parent)
-        while label in labels:
-            label += "'"
-        labels.append(label)
-        if (file.parent / "predictions" / "index.json").is_file():
-            prediction_dirs.append(file.parent / "predictions")
-    if len(datas) == 1:
-        return {**datas[0], "runs": [datas[0]["run"]]}, prediction_dirs
-    merged: dict = {"run": None, "runs": [{**d["run"], "label": l} for d, l in zip(datas, labels)]}
+        if not p.exists():
+            raise BadInput(f"{p}: no such file or folder: expected a run folder written by "
+                           f"`python -m bench run`, or its results.json")
+        data = load_results(p)
+        folder = p if p.is_dir() else p.parent
+        run_id = data["run"].get("run_id") or folder.name or str(folder)
+        groups.setdefault(run_id, []).append(data)
+        if (folder / "predictions" / "index.json").is_file():
+            prediction_dirs.append(folder / "predictions")
+    runs = [_unite(run_id, members) for run_id, members in groups.items()]
+    if len(runs) == 1:
+        return {**runs[0], "runs": [runs[0]["run"]]}, prediction_dirs
+    merged: dict = {"run": None, "runs": [d["run"] for d in runs],
+                    "missing": [f"{d['run']['label']}: {k}" for d in runs for k in d["missing"]],
+                    "missing_shards": [f"{d['run']['label']}: {s}" for d in runs
+                                       for s in d["missing_shards"]]}
     for table in TABLES:
-        merged[table] = [{"run": l, **row} for d, l in zip(datas, labels) for row in d[table]]
-    merged["claims"] = _merged_claims(merged["efficiency"], [d["claims"] for d in datas])
+        merged[table] = [{"run": d["run"]["label"], **row} for d in runs for row in d[table]]
+    merged["claims"] = _merged_claims(merged["efficiency"], [d["claims"] for d in runs])
     return merged, prediction_dirs
 
 
 def _merged_claims(efficiency: list[dict], claim_tables: list[list[dict]]) -> list[dict]:
+    """Claims of several runs' rows; a claim that the merged rows cannot give (FLOPs at 640x360
+    counted apart by one run) is taken from a run's own claims table."""
     from bench.claims import claims
 
     table = claims(efficiency)
     for i, row in enumerate(table):
-        if row["measured_ratio"] is None:  # e.g. FLOPs at 640x360 counted apart by one run
+        if row["measured_ratio"] is None:
             known = [c for t in claim_tables for c in t
                      if c.get("claim") == row["claim"] and c.get("measured_ratio") is not None
                      and c.get("scope") == row.get("scope")]
             if known:
                 table[i] = known[0]
     return table
+
+
+def _unite(run_id: str, members: list[dict]) -> dict:
+    """One run from the files that carry its id: rows united by cell (a later file's row for a
+    cell replaces an earlier one's), sessions and plans joined, claims derived again."""
+    from bench.claims import claims
+    from bench.records import normalize
+
+    data: dict = {"schema_version": members[0]["schema_version"],
+                  "run": {**members[0]["run"], "label": run_id},
+                  "sessions": [s for m in members for s in m.get("sessions", [m["run"]])],
+                  "plan": list(dict.fromkeys(k for m in members for k in m.get("plan", [])))}
+    for table in ("efficiency", "accuracy", "training", PAPER_FLOPS):
+        cells: dict = {}
+        for m in members:
+            for row in m.get(table, []):
+                cells[row.get("cell") or len(cells)] = row
+        data[table] = list(cells.values())
+    if len(members) == 1:
+        data["claims"] = members[0]["claims"]
+    else:
+        paper = {r["system"]: r for r in data[PAPER_FLOPS]}
+        data["claims"] = [normalize("claims", c) for c in claims(data["efficiency"], paper)]
+    measured = {r.get("cell") for t in ("efficiency", "accuracy") for r in data[t]}
+    data["missing"] = [k for k in data["plan"] if k not in measured]
+    data["missing_shards"] = _missing_shards([s.get("shard") for s in data["sessions"]])
+    return data
+
+
+def _missing_shards(shards: list[str | None]) -> list[str]:
+    """'I/N' of the shards of a sweep that no file holds (a sharded sweep records I/N in each
+    session's header)."""
+    counts = {int(s.split("/")[1]) for s in shards if s}
+    present = {s for s in shards if s}
+    return [f"{i}/{n}" for n in sorted(counts) for i in range(1, n + 1)
+            if f"{i}/{n}" not in present]
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,6 +161,7 @@ def render(data: dict, figures: list[Path] | None = None, out_dir: Path | None =
         lines += [to_markdown(t), ""]
         if t.note:
             lines += [t.note, ""]
+    lines += _missing_section(data)
     if figures:
         lines += ["## Figures", ""]
         for f in figures:
@@ -133,6 +169,25 @@ def render(data: dict, figures: list[Path] | None = None, out_dir: Path | None =
             title = f.stem.replace("_", " ")
             lines += [f"![{title}]({rel.as_posix()})", ""]
     return "\n".join(lines)
+
+
+MISSING_LISTED = 40
+
+
+def _missing_section(data: dict) -> list[str]:
+    """The planned cells that no row holds yet, and the shards that no folder was given for."""
+    missing, shards = data.get("missing") or [], data.get("missing_shards") or []
+    if not missing and not shards:
+        return []
+    lines = ["## Missing cells", "",
+             f"{len(missing)} planned cells have no row"
+             + (f"; shards given no folder: {', '.join(shards)}" if shards else "")
+             + ". Run the same command again (for a shard: with its --shard) to measure them, "
+               "then `python -m bench report` again.", ""]
+    lines += [f"- `{k}`" for k in missing[:MISSING_LISTED]]
+    if len(missing) > MISSING_LISTED:
+        lines.append(f"- and {len(missing) - MISSING_LISTED} more")
+    return lines + [""]
 
 
 def write_report(data: dict, out_dir: str | Path) -> Path:

@@ -1,18 +1,31 @@
-"""results.json and its CSV twins: written row by row, atomically, so an interrupted run keeps
-every row already measured (see the results contract in DESIGN.md)."""
+"""A run's results: rows appended to its store as they are measured, and the views rendered
+from it (results.json, one CSV per table) that `report` and users read.
+
+Writing a row appends one line to the store (:mod:`bench.store`): O(1) in the rows already
+written. The views are rendered from all rows (O(n)) when a system is done, when the run ends and
+when it is interrupted, never per row. ``load_results`` reads any results a segbench ever wrote:
+a run folder's store (the source of truth, complete after a crash), or a results.json of schema
+1 or 2; anything else is BadInput (exit 2).
+"""
 from __future__ import annotations
 
 import csv
-import io
 import datetime as _dt
+import io
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-TABLES = ("efficiency", "accuracy", "claims")
+from bench.errors import BadInput
+from bench.records import READABLE_VERSIONS, SCHEMA_VERSION, TABLES, normalize, row_key
+from bench.store import STORE_NAME, StoreContents, StoreWriter, clean, read_store
+
+__all__ = ["TABLES", "RunResults", "atomic_write_text", "default_run_dir", "load_results",
+           "results_data", "rows_to_csv", "utc_stamp"]
+
+PAPER_FLOPS = "paper_flops"  # store table: ENet and SegNet FLOPs at 640x360, for the claim
 
 
 def utc_stamp() -> str:
@@ -24,17 +37,6 @@ def default_run_dir(dataset: str, root: str | Path = "results/runs") -> Path:
     return Path(root) / f"{utc_stamp()}-{dataset}"
 
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN or infinity: a value that is not a finite number is 'not measured' (null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -42,12 +44,13 @@ def _umask() -> int:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
+    """Write a file so that readers see the old or the new content, never half of it. Text that
+    cannot be UTF-8 (a path holding a byte that is not) is written with backslash escapes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results are for reading
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -56,6 +59,13 @@ def atomic_write_text(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files of atomic writes that a killed process could not remove."""
+    for tmp in list(folder.glob(".*.tmp")) + list(folder.glob("tables/.*.tmp")) + \
+            list(folder.glob("figures/.*.tmp")):
+        tmp.unlink(missing_ok=True)
 
 
 def rows_to_csv(rows: list[dict]) -> str:
@@ -70,50 +80,131 @@ def rows_to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-class RunResults:
-    """The results of one run, kept on disk after every change."""
+def results_data(contents: StoreContents, label: str | None = None) -> dict:
+    """The results dict (schema 2) of a store's contents: rows normalised to their records,
+    claims derived from the efficiency rows, and the planned cells not measured yet."""
+    from bench.claims import claims
 
-    def __init__(self, out_dir: str | Path, run: dict):
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run": dict(contents.run),
+                            "sessions": contents.sessions, "plan": contents.plan}
+    if label and not data["run"].get("run_id"):
+        data["run"]["run_id"] = label
+    for table in ("efficiency", "accuracy", "training"):
+        data[table] = [normalize(table, {**r, "cell": key})
+                       for key, r in contents.tables.get(table, {}).items()]
+    paper = {r["system"]: r for r in contents.rows(PAPER_FLOPS)}
+    data["claims"] = [normalize("claims", c) for c in claims(data["efficiency"], paper)]
+    data[PAPER_FLOPS] = list(paper.values())
+    done = contents.keys()
+    data["missing"] = [k for k in contents.plan if k not in done]
+    return data
+
+
+class RunResults:
+    """The results of one run: ``add`` appends a row to the store (kept on disk at once),
+    ``render`` writes results.json and the CSVs from every row. The caller holds the folder's
+    lock (:class:`bench.store.FolderLock`)."""
+
+    def __init__(self, out_dir: str | Path, run: dict, plan: list[str] | None = None,
+                 shard: str | None = None, sync: bool = True):
         self.dir = Path(out_dir)
-        self.data: dict[str, Any] = {"run": run, **{t: [] for t in TABLES}}
-        self.save()
+        self.writer = StoreWriter(self.dir, sync=sync)
+        self.contents = (StoreContents() if self.writer.is_new else read_store(self.writer.path))
+        self.writer.begin(run, list(plan or []), shard)
+        self.contents.sessions.append(run)
+        self.contents.shards.append(shard)
+        self.contents.plan = list(dict.fromkeys([*self.contents.plan, *(plan or [])]))
 
     @property
     def path(self) -> Path:
         return self.dir / "results.json"
 
-    def add(self, table: str, row: dict) -> None:
-        self._check(table)
-        self.data[table].append(_clean(row))
-        self.save()
+    def add(self, table: str, row: dict, key: str | None = None) -> None:
+        if table not in TABLES and table != PAPER_FLOPS:
+            raise ValueError(f"unknown results table '{table}': expected one of {TABLES}")
+        row = clean(row)
+        key = key or row_key(table, row)
+        self.writer.add(table, key, row)
+        self.contents.tables.setdefault(table, {})[key] = row
 
-    def set_rows(self, table: str, rows: list[dict]) -> None:
-        self._check(table)
-        self.data[table] = [_clean(r) for r in rows]
-        self.save()
+    def done(self) -> set[str]:
+        """Keys of the cells with a row (measured or failed)."""
+        return self.contents.keys()
+
+    def ok(self) -> set[str]:
+        """Keys of the cells measured successfully."""
+        return {k for rows in self.contents.tables.values() for k, r in rows.items()
+                if r.get("status", "ok") == "ok"}
 
     def rows(self, table: str) -> list[dict]:
-        self._check(table)
-        return self.data[table]
+        return self.contents.rows(table)
 
-    def save(self) -> None:
-        atomic_write_text(self.path, json.dumps(self.data, indent=2) + "\n")
+    @property
+    def data(self) -> dict:
+        return results_data(self.contents)
+
+    def render(self) -> dict:
+        """results.json and one CSV per table that has rows; returns the data rendered."""
+        data = self.data
+        atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
         for table in TABLES:
-            if self.data[table]:
-                atomic_write_text(self.dir / f"{table}.csv", rows_to_csv(self.data[table]))
+            if data[table]:
+                atomic_write_text(self.dir / f"{table}.csv", rows_to_csv(data[table]))
+        return data
 
-    @staticmethod
-    def _check(table: str) -> None:
-        if table not in TABLES:
-            raise ValueError(f"unknown results table '{table}': expected one of {TABLES}")
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _upgrade_v1(data: dict) -> dict:
+    """A schema-1 results.json as a schema-2 results dict (rows normalised, no plan)."""
+    out = {"schema_version": SCHEMA_VERSION, "run": dict(data["run"]),
+           "sessions": [data["run"]], "plan": [], "missing": []}
+    for table in TABLES:
+        out[table] = [normalize(table, {**r, "cell": r.get("cell") or row_key(table, r)})
+                      for r in data.get(table, [])]
+    out[PAPER_FLOPS] = []
+    return out
 
 
 def load_results(path: str | Path) -> dict:
-    """Read a results.json (or the one inside a run folder)."""
+    """Any results a segbench wrote, as a schema-2 dict: a run folder (its store when it has one,
+    else its results.json) or a results.json file. BadInput for anything else."""
     path = Path(path)
-    if path.is_dir():
-        path = path / "results.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
+    if path.is_dir() and (path / STORE_NAME).is_file():
+        return results_data(read_store(path), label=path.name)
+    file = path / "results.json" if path.is_dir() else path
+    if not file.is_file():
+        raise BadInput(f"{path}: no results there: expected a run folder written by "
+                       f"`python -m bench run` (with {STORE_NAME} or results.json), or a "
+                       f"results.json file")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{file} is not valid JSON ({str(exc)[:120]}): expected a results.json "
+                       f"written by `python -m bench run`") from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {file}: {exc.strerror}: expected a readable results.json") \
+            from None
+    what = (f"{file} is not a segbench results file: expected an object with 'run' and the "
+            f"lists {', '.join(TABLES[:3])}")
+    if not isinstance(data, dict) or not isinstance(data.get("run"), dict):
+        raise BadInput(what)
+    version = data.get("schema_version", 1)
+    if version not in READABLE_VERSIONS:
+        raise BadInput(f"{file} has schema version {version!r}: expected one of "
+                       f"{', '.join(map(str, READABLE_VERSIONS))} (a newer segbench wrote it? "
+                       f"upgrade to read it)")
+    if any(not isinstance(data.get(t, []), list) or
+           not all(isinstance(r, dict) for r in data.get(t, [])) for t in TABLES):
+        raise BadInput(what)
+    if version == 1:
+        return _upgrade_v1(data)
     for table in TABLES:
-        data.setdefault(table, [])
+        data[table] = [normalize(table, {**r, "cell": r.get("cell") or row_key(table, r)})
+                       for r in data.get(table, [])]
+    data.setdefault(PAPER_FLOPS, [])
+    data.setdefault("sessions", [data["run"]])
+    data.setdefault("plan", [])
+    data.setdefault("missing", [])
     return data

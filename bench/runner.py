@@ -1,8 +1,10 @@
 """`bench run`: measure every asked-for system and write the run folder as rows arrive."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -13,15 +15,19 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from bench.claims import FLOPS_SIZE, claims
+from bench.claims import FLOPS_SIZE
 from bench.datasets import get_dataset_spec
 from bench.efficiency import EfficiencyOptions, build, flop_fields, measure_system
 from bench.environment import run_header
 from bench.errors import BadInput
 from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
+from bench.plan import Cell, Shard, Sweep, parse_shard, weights_tag
+from bench.records import training_key
 from bench.report import write_full_report, write_report
-from bench.results import RunResults, default_run_dir
+from bench.results import (PAPER_FLOPS, RunResults, default_run_dir, load_results,
+                           remove_stale_temporaries, utc_stamp)
+from bench.store import STORE_NAME, FolderLock
 
 DEEP_MODELS = ("enet", "segnet", "unet", "pspnet", "deeplabv3plus")
 
@@ -47,6 +53,9 @@ class RunConfig:
     max_time_s: float = 15.0  # per cell, for very slow cases
     repeats: int = 1  # timed rounds per cell, for a noise estimate
     weights: dict[str, str] = field(default_factory=dict)  # system -> checkpoint: no training
+    force: bool = False  # measure every cell again, even those the folder has
+    shard: str | None = None  # 'I/N': this machine's share of the cells
+    run_id: str | None = None  # default: new per run; derived from the sweep for shards
 
     def efficiency_options(self) -> EfficiencyOptions:
         return EfficiencyOptions(
@@ -62,26 +71,135 @@ def set_threads(threads: int | None) -> int:
     return n
 
 
+#: Settings that make two sessions' rows comparable: a run folder is resumed only with these
+#: unchanged (the grid of systems, sizes, precisions, batches and modes may grow).
+SETTINGS = ("dataset", "profile", "seed", "device", "device_name", "threads", "channels_last",
+            "fvcore", "max_time_s", "repeats", "torch")
+
+
+def sweep_of(config: RunConfig) -> Sweep:
+    from models import get_system
+
+    return Sweep(systems=list(config.systems),
+                 kinds={n: get_system(n).kind for n in config.systems}, device=config.device,
+                 sizes=list(config.sizes), precisions=list(config.precisions),
+                 modes=list(config.modes), batch_sizes=list(config.batch_sizes),
+                 channels_last=config.channels_last, dataset=config.dataset,
+                 profile=config.profile, seed=config.seed,
+                 weights={n: weights_tag(p) for n, p in config.weights.items()},
+                 skip=list(config.skip))
+
+
 def run(config: RunConfig) -> Path:
+    """Measure the cells of the sweep (this shard's share) that the run folder lacks, appending
+    each row to the folder's store as it is measured; render results.json, the CSVs, report.md
+    and the figures from the store. Interrupted (SIGINT, SIGTERM), it renders what finished."""
     spec = get_dataset_spec(config.dataset, config.data_root)
     set_threads(config.threads)
     if config.device == "cuda":
         torch.backends.cudnn.benchmark = True
     out_dir = Path(config.out) if config.out else default_run_dir(config.dataset)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadInput(f"--out {out_dir} is a file: expected a run folder (new, or one to "
+                       f"resume)")
+    sweep, shard = sweep_of(config), parse_shard(config.shard)
+    with FolderLock(out_dir):
+        remove_stale_temporaries(out_dir)
+        legacy = not (out_dir / STORE_NAME).is_file()
+        previous = _previous_run(out_dir)
+        header = _header(config, sweep, shard, previous)
+        results = RunResults(out_dir, header, plan=[c.key for c in sweep.cells()],
+                             shard=str(shard) if shard else None)
+        try:
+            if legacy and previous is not None:
+                _import_legacy(previous, results)
+            mine = sweep.cells(shard)
+            done = results.ok()
+            todo = [c for c in mine if config.force or c.key not in done]
+            if len(todo) < len(mine):
+                tqdm.write(f"resuming {out_dir}: {len(mine) - len(todo)} of {len(mine)} cells "
+                           f"already measured, measuring the other {len(todo)} (--force "
+                           f"measures every cell again)")
+            try:
+                eff = [c for c in todo if c.table == "efficiency"]
+                if eff or _needs_paper_flops(config, shard, results):
+                    _efficiency_pass(config, spec.num_classes, results, eff, shard)
+                acc = [c for c in todo if c.table == "accuracy"]
+                if acc:
+                    _accuracy_pass(config, results, acc)
+            except KeyboardInterrupt as exc:
+                _render(results)
+                left = len([c for c in mine if c.key not in results.ok()])
+                exc.args = (f"every finished row is kept in {out_dir} ({STORE_NAME}, with "
+                            f"results.json and report.md rendered from it); run the same "
+                            f"command again to measure the {left} cells left",)
+                raise
+            except Exception:
+                with contextlib.suppress(Exception):  # the views, if the disk still allows
+                    _render(results)
+                raise
+            data = results.render()
+        finally:
+            results.close()
+        predictions = out_dir / "predictions"
+        write_full_report(data, out_dir,
+                          [predictions] if (predictions / "index.json").is_file() else [])
+    return out_dir
+
+
+def _previous_run(out_dir: Path) -> dict | None:
+    """The results already in a run folder (its store, or a results.json of an older segbench
+    that had none), or None for a new folder."""
+    if (out_dir / STORE_NAME).is_file() or (out_dir / "results.json").is_file():
+        return load_results(out_dir)
+    return None
+
+
+def _import_legacy(previous: dict, results: RunResults) -> None:
+    """Rows of a folder written before the store existed become the store's first rows."""
+    for table in ("efficiency", "accuracy", "training"):
+        for row in previous[table]:
+            results.add(table, {k: v for k, v in row.items() if v is not None})
+
+
+def _header(config: RunConfig, sweep: Sweep, shard, previous: dict | None) -> dict:
+    """This session's run header; a resumed folder keeps its run id and must keep SETTINGS."""
     header = run_header(config.device)
     header.update({"dataset": config.dataset, "profile": config.profile,
                    "config": {k: v for k, v in asdict(config).items() if k != "out"},
-                   "latency_policy": asdict(config.efficiency_options().policy)})
-    results = RunResults(out_dir, header)
+                   "latency_policy": asdict(config.efficiency_options().policy),
+                   "shard": str(shard) if shard else None, "sweep": sweep.sweep_id()})
+    settings = {**header["config"], "device_name": header.get("device_name"),
+                "threads": header.get("threads"), "torch": header.get("torch")}
+    header["settings"] = {k: settings.get(k) for k in SETTINGS}
+    if previous is None:
+        header["run_id"] = config.run_id or (
+            f"sweep-{sweep.sweep_id()}" if shard else
+            f"{utc_stamp()}-{config.dataset}-{secrets.token_hex(3)}")
+        return header
+    before = previous["run"]
+    old = before.get("settings") or {**(before.get("config") or {}),
+                                     **{k: before.get(k) for k in ("device_name", "threads",
+                                                                   "torch")}}
+    changed = [f"{k}: {old.get(k)!r} then, {header['settings'][k]!r} now" for k in SETTINGS
+               if k in old and old.get(k) != header["settings"][k]]
+    if changed:
+        raise BadInput(f"{config.out} holds a run with other settings ({'; '.join(changed)}): "
+                       f"expected the same settings to resume it, or another --out for a new "
+                       f"run")
+    run_id = before.get("run_id") or Path(config.out).name
+    if config.run_id and config.run_id != run_id:
+        raise BadInput(f"--run-id {config.run_id}: {config.out} holds run {run_id}: expected "
+                       f"the same run id to resume it, or another --out")
+    header["run_id"] = run_id
+    return header
 
-    if "efficiency" not in config.skip:
-        _efficiency_pass(config, spec.num_classes, results)
-    if "accuracy" not in config.skip:
-        _accuracy_pass(config, results)
-    predictions = out_dir / "predictions"
-    write_full_report(results.data, out_dir,
-                      [predictions] if (predictions / "index.json").is_file() else [])
-    return out_dir
+
+def _render(results: RunResults) -> dict:
+    """results.json, the CSVs and report.md from every row so far (no figures: fast)."""
+    data = results.render()
+    write_report(data, results.dir)
+    return data
 
 
 def check_datasets(config: RunConfig) -> None:
@@ -96,15 +214,52 @@ def check_datasets(config: RunConfig) -> None:
                                  seed=config.seed))
 
 
-def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
-    """Train each deep model with the profile (or reuse its cached checkpoint), then score it on
-    the test split; score each classical method under both protocols (oracle and learned)."""
-    from classical.base import evaluate_classical
+def _by_system(cells: list[Cell]) -> dict[str, list[Cell]]:
+    out: dict[str, list[Cell]] = {}
+    for c in cells:
+        out.setdefault(c.system, []).append(c)
+    return out
+
+
+def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults,
+                     cells: list[Cell], shard: Shard | None) -> None:
+    """Measure ``cells``, one system at a time; each row is stored as it arrives, the views are
+    rendered after each system."""
+    opts = config.efficiency_options()
+    with tqdm(total=len(cells), desc="efficiency", unit="cell") as bar:
+        for name, mine in _by_system(cells).items():
+            chosen = {(c.width, c.height, c.precision, c.mode, c.batch) for c in mine}
+            rows = (_isolated(name, num_classes, opts, chosen) if config.isolate
+                    else measure_system(name, num_classes, opts, progress=bar.set_postfix_str,
+                                        wanted=lambda *cell: cell in chosen))
+            for row in rows:
+                results.add("efficiency", row)
+                bar.update(1)
+            _render(results)
+    if _needs_paper_flops(config, shard, results):
+        for name in ("enet", "segnet"):
+            row = {"system": name, "num_classes": num_classes,
+                   **flop_fields(build(name, num_classes, config.seed), *FLOPS_SIZE,
+                                 config.fvcore)}
+            results.add(PAPER_FLOPS, row, key=f"{PAPER_FLOPS}/{name}")
+        _render(results)
+
+
+def _needs_paper_flops(config: RunConfig, shard: Shard | None, results: RunResults) -> bool:
+    """FLOPs of ENet and SegNet at 640x360 are counted apart, for the claim, when the run has
+    both but not that size (by the first shard only, once per folder unless --force)."""
+    return ("efficiency" not in config.skip and {"enet", "segnet"} <= set(config.systems)
+            and FLOPS_SIZE not in config.sizes and (shard is None or shard.index == 1)
+            and (config.force or len(results.rows(PAPER_FLOPS)) < 2))
+
+
+def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) -> None:
+    """Train each deep model with the profile (or reuse its cached checkpoint, or score given
+    weights), then score it on the test split; score each classical method under the protocols
+    asked for (oracle and learned). One row per cell, stored as it is scored."""
     from bench.datasets import open_dataset
     from bench.predictions import PredictionWriter
     from bench.profiles import get_profile
-    from bench.train import (TrainConfig, evaluate_checkpoint, given_weights, train,
-                             weights_provenance)
     from models import get_system
 
     profile = get_profile(config.profile)
@@ -113,62 +268,77 @@ def _accuracy_pass(config: RunConfig, results: RunResults) -> None:
                         **({"length": profile.synthetic_test_images} if synthetic else {}))
     saved = PredictionWriter(results.dir / "predictions", test)
     train_split = None
-    for name in config.systems:
-        info = get_system(name)
-        if info.kind == "classical":
+    for cell in cells:
+        if get_system(cell.system).kind == "classical":
             if train_split is None:
                 train_split = open_dataset(
                     config.dataset, "train", data_root=config.data_root, seed=config.seed,
                     **({"length": profile.synthetic_train_images} if synthetic else {}))
-            for protocol in ("oracle", "learned"):
-                base = {"system": name, "kind": "classical", "dataset": config.dataset,
-                        "split": "test", "protocol": protocol, "profile": None,
-                        "seed": config.seed, "device": "cpu"}
-                try:
-                    metrics = evaluate_classical(
-                        name, train_split, test, protocol, seed=config.seed,
-                        max_train_images=profile.classical_train_images,
-                        on_prediction=(lambda i, p, n=name: saved.add(n, i, p))
-                        if protocol == "learned" else None)
-                    row = {**base, **metrics, "train_seconds": metrics.get("train_s"),
-                           "inference_size": _stored_size(test), "status": "ok"}
-                    if protocol == "learned":
-                        saved.finish(name, protocol, None)
-                except Exception as exc:  # one method failing must not lose the others
-                    traceback.print_exc()
-                    row = {**base, "status": "failed",
-                           "error": f"{type(exc).__name__}: {exc}"[:500]}
-                results.add("accuracy", row)
-                write_report(results.data, results.dir)
-            continue
-        base = {"system": name, "kind": "model", "dataset": config.dataset, "split": "test",
-                "protocol": "trained", "profile": config.profile, "seed": config.seed,
-                "device": config.device}
-        try:
-            if name in config.weights:  # the user's (or a committed) checkpoint: scored, not trained
-                path = config.weights[name]
-                origin = given_weights(path)
-                base["profile"] = origin.pop("profile", None)
-                label = base["profile"] or "given weights"
-            else:
-                trained = train(TrainConfig(system=name, dataset=config.dataset,
-                                            data_root=config.data_root, profile=config.profile,
-                                            seed=config.seed, device=config.device,
-                                            check_data=False))  # check_datasets did it
-                path, label = trained.checkpoint, config.profile
-                origin = {**weights_provenance(trained), "train_size": list(profile.train_size)}
-            metrics = evaluate_checkpoint(
-                name, path, test, device=config.device, desc=f"{name} test",
-                on_prediction=lambda i, p, n=name: saved.add(n, i, p))
-            saved.finish(name, "trained", label)
-            row = {**base, **metrics, **origin, "checkpoint": str(path), "status": "ok"}
-        except BadInput:
-            raise  # bad data is the user's to fix: exit 2, the rows so far are saved
-        except Exception as exc:  # one model failing to train must not lose the others
-            traceback.print_exc()
-            row = {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
-        results.add("accuracy", row)
-        write_report(results.data, results.dir)
+            row = _score_classical(config, cell, profile, train_split, test, saved)
+        else:
+            row = _score_model(config, cell, profile, test, saved, results)
+        results.add("accuracy", row, key=cell.key)
+        _render(results)
+
+
+def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, saved) -> dict:
+    from classical.base import evaluate_classical
+
+    name, protocol = cell.system, cell.protocol
+    base = {"system": name, "kind": "classical", "dataset": config.dataset, "split": "test",
+            "protocol": protocol, "profile": None, "seed": config.seed, "device": "cpu"}
+    try:
+        metrics = evaluate_classical(
+            name, train_split, test, protocol, seed=config.seed,
+            max_train_images=profile.classical_train_images,
+            on_prediction=(lambda i, p: saved.add(name, i, p)) if protocol == "learned"
+            else None)
+        if protocol == "learned":
+            saved.finish(name, protocol, None)
+        return {**base, **metrics, "train_seconds": metrics.get("train_s"),
+                "inference_size": _stored_size(test), "status": "ok"}
+    except Exception as exc:  # one method failing must not lose the others
+        traceback.print_exc()
+        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
+def _score_model(config: RunConfig, cell: Cell, profile, test, saved,
+                 results: RunResults) -> dict:
+    from bench.train import (TrainConfig, evaluate_checkpoint, given_weights, train,
+                             weights_provenance)
+
+    name = cell.system
+    base = {"system": name, "kind": "model", "dataset": config.dataset, "split": "test",
+            "protocol": "trained", "profile": config.profile, "seed": config.seed,
+            "device": config.device}
+    try:
+        if name in config.weights:  # the user's (or a committed) checkpoint: scored, not trained
+            path = config.weights[name]
+            origin = given_weights(path)
+            base["profile"] = origin.pop("profile", None)
+            label = base["profile"] or "given weights"
+        else:
+            trained = train(TrainConfig(system=name, dataset=config.dataset,
+                                        data_root=config.data_root, profile=config.profile,
+                                        seed=config.seed, device=config.device,
+                                        check_data=False))  # check_datasets did it
+            path, label = trained.checkpoint, config.profile
+            origin = {**weights_provenance(trained), "train_size": list(profile.train_size)}
+            results.add("training", {"system": name, "dataset": config.dataset,
+                                     "profile": config.profile, "seed": config.seed,
+                                     "device": config.device, "checkpoint": str(path),
+                                     **origin, "status": "ok"},
+                        key=training_key(name, config.dataset, config.profile, config.seed))
+        metrics = evaluate_checkpoint(
+            name, path, test, device=config.device, desc=f"{name} test",
+            on_prediction=lambda i, p: saved.add(name, i, p))
+        saved.finish(name, "trained", label)
+        return {**base, **metrics, **origin, "checkpoint": str(path), "status": "ok"}
+    except BadInput:
+        raise  # bad data is the user's to fix: exit 2, the rows so far are saved
+    except Exception as exc:  # one model failing to train must not lose the others
+        traceback.print_exc()
+        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 def _stored_size(dataset) -> str:
@@ -177,42 +347,15 @@ def _stored_size(dataset) -> str:
     return f"{label.shape[1]}x{label.shape[0]}"
 
 
-def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults) -> None:
-    opts = config.efficiency_options()
-    per_system = (len(opts.sizes) * len(opts.precisions) * len(opts.batch_sizes)
-                  * len(opts.modes))
-    paper_size_flops: dict = {}
-    with tqdm(total=per_system * len(config.systems), desc="efficiency", unit="cell") as bar:
-        for i, name in enumerate(config.systems):
-            rows = (_isolated(name, num_classes, opts) if config.isolate
-                    else measure_system(name, num_classes, opts, progress=bar.set_postfix_str))
-            for row in rows:
-                results.add("efficiency", row)
-                bar.update(1)
-            bar.n = (i + 1) * per_system
-            bar.refresh()
-            measured = {r["system"] for r in results.rows("efficiency")}
-            if {"enet", "segnet"} <= measured and FLOPS_SIZE not in config.sizes \
-                    and not paper_size_flops:
-                paper_size_flops = _paper_size_flops(config, num_classes)
-            results.set_rows("claims", claims(results.rows("efficiency"), paper_size_flops))
-            write_report(results.data, results.dir)
-
-
-def _paper_size_flops(config: RunConfig, num_classes: int) -> dict:
-    """FLOPs of ENet and SegNet at 640x360, for the claim, when the run measured other sizes."""
-    return {name: {**flop_fields(build(name, num_classes, config.seed), *FLOPS_SIZE,
-                                 config.fvcore), "num_classes": num_classes}
-            for name in ("enet", "segnet")}
-
-
-def _isolated(name: str, num_classes: int, opts: EfficiencyOptions) -> list[dict]:
+def _isolated(name: str, num_classes: int, opts: EfficiencyOptions,
+              cells: set[tuple] | None = None) -> list[dict]:
     """Measure one system in a fresh Python process, so that allocator and compile caches of one
     model cannot affect the next. A crash of the child becomes a failed row."""
     with tempfile.TemporaryDirectory() as tmp:
         rows_path = Path(tmp) / "rows.jsonl"
         job = {"name": name, "num_classes": num_classes, "options": asdict(opts),
-               "threads": torch.get_num_threads(), "rows": str(rows_path)}
+               "threads": torch.get_num_threads(), "rows": str(rows_path),
+               "cells": None if cells is None else sorted(cells)}
         proc = subprocess.run([sys.executable, "-m", "bench.worker", json.dumps(job)],
                               stderr=subprocess.PIPE, text=True)
         rows = ([json.loads(line) for line in rows_path.read_text().splitlines()]

@@ -57,7 +57,7 @@ def _classical_na(key: str) -> Callable[[dict], Any]:
 
 
 def _size(r: dict) -> str | None:
-    return f"{r['width']}x{r['height']}" if "width" in r else None
+    return f"{r['width']}x{r['height']}" if r.get("width") else None
 
 
 def _run_column(rows: list[dict]) -> list:
@@ -169,7 +169,7 @@ def not_counted_table(rows: list[dict]) -> Table | None:
     """Per system, the operators each FLOP counter did not count."""
     seen: dict[str, dict] = {}
     for r in rows:
-        if "flops_not_counted" in r:
+        if r.get("flops_not_counted") is not None:
             seen.setdefault(r["system"], r)
     if not seen:
         return None

@@ -18,8 +18,11 @@ def main(job_json: str) -> int:
     torch.set_num_threads(job["threads"])
     if options["device"] == "cuda":
         torch.backends.cudnn.benchmark = True
+    chosen = None if job.get("cells") is None else {tuple(c) for c in job["cells"]}
     with open(job["rows"], "a", encoding="utf-8") as out:
-        for row in measure_system(job["name"], job["num_classes"], EfficiencyOptions(**options)):
+        for row in measure_system(job["name"], job["num_classes"], EfficiencyOptions(**options),
+                                  wanted=None if chosen is None else
+                                  lambda *cell: cell in chosen):
             out.write(json.dumps(row) + "\n")
             out.flush()
     return 0
