@@ -5,7 +5,6 @@ import argparse
 import errno
 import signal
 import sys
-import threading
 
 from bench.errors import EXIT_BAD_INPUT, EXIT_OK, BadInput
 
@@ -461,14 +460,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: finished rows kept, the report rendered, a message."""
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise Terminated()
-
-
 def _os_error_line(exc: OSError) -> str:
     """One line for a file-system failure: what failed, where, and what was expected."""
     expected = {errno.ENOSPC: "free space on that disk", errno.EDQUOT: "free space in the quota",
@@ -485,12 +476,12 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    from bench.interrupts import Terminated, sigterm_as_interrupt
     from models import UnknownSystemError
 
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
-        return args.func(args)
+        with sigterm_as_interrupt():
+            return args.func(args)
     except (BadInput, UnknownSystemError) as exc:
         print(f"segbench: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -503,9 +494,6 @@ def main(argv: list[str] | None = None) -> int:
                   else "rows already measured are kept")
         print(f"segbench: {what}; {detail}", file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def main_entry() -> None:

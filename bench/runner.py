@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from bench import interrupts
 from bench.claims import FLOPS_SIZE
 from bench.datasets import get_dataset_spec
 from bench.efficiency import EfficiencyOptions, build, flop_fields, measure_system
@@ -119,7 +120,7 @@ def run(config: RunConfig) -> Path:
             if len(todo) < len(mine):
                 tqdm.write(f"resuming {out_dir}: {len(mine) - len(todo)} of {len(mine)} cells "
                            f"already measured, measuring the other {len(todo)} (--force "
-                           f"measures every cell again)")
+                           f"measures every cell again)", file=sys.stderr)
             try:
                 eff = [c for c in todo if c.table == "efficiency"]
                 if eff or _needs_paper_flops(config, shard, results):
@@ -181,8 +182,8 @@ def _header(config: RunConfig, sweep: Sweep, shard, previous: dict | None) -> di
     old = before.get("settings") or {**(before.get("config") or {}),
                                      **{k: before.get(k) for k in ("device_name", "threads",
                                                                    "torch")}}
-    changed = [f"{k}: {old.get(k)!r} then, {header['settings'][k]!r} now" for k in SETTINGS
-               if k in old and old.get(k) != header["settings"][k]]
+    changed = [f"{k}: {old[k]!r} then, {header['settings'][k]!r} now" for k in SETTINGS
+               if old.get(k) is not None and old[k] != header["settings"][k]]
     if changed:
         raise BadInput(f"{config.out} holds a run with other settings ({'; '.join(changed)}): "
                        f"expected the same settings to resume it, or another --out for a new "
@@ -235,6 +236,7 @@ def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults,
             for row in rows:
                 results.add("efficiency", row)
                 bar.update(1)
+                interrupts.check()
             _render(results)
     if _needs_paper_flops(config, shard, results):
         for name in ("enet", "segnet"):
@@ -279,6 +281,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
             row = _score_model(config, cell, profile, test, saved, results)
         results.add("accuracy", row, key=cell.key)
         _render(results)
+        interrupts.check()
 
 
 def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, saved) -> dict:

@@ -51,6 +51,10 @@ def test_unknown_model_exits_2_with_the_known_names():
     (["--modes", "cudagraphs", "--device", "cpu"], "mode cudagraphs needs a GPU"),
     (["--repeats", "0"], "expected at least 1"),
     (["--max-time", "-1"], "expected a positive number of seconds"),
+    (["--shard", "3/2"], "expected I/N with 1 <= I <= N"),
+    (["--shard", "first"], "expected I/N with 1 <= I <= N"),
+    (["--sizes", "100000x100000"], "needs at least 521.5 GiB (the input and the 11 class"),
+    (["--batch-sizes", "1,100000000"], "at batch 100000000 in fp32 needs at least"),
 ])
 def test_bad_options_exit_2_with_a_message(args, message, capsys, tmp_path):
     assert main(["run", "--out", str(tmp_path / "r"), *args]) == 2
