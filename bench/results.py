@@ -110,6 +110,10 @@ class RunResults:
         self.dir = Path(out_dir)
         self.writer = StoreWriter(self.dir, sync=sync)
         self.contents = (StoreContents() if self.writer.is_new else read_store(self.writer.path))
+        self.begin(run, plan, shard)
+
+    def begin(self, run: dict, plan: list[str] | None = None, shard: str | None = None) -> None:
+        """A session: the run header of this process, and the cells it plans."""
         self.writer.begin(run, list(plan or []), shard)
         self.contents.sessions.append(run)
         self.contents.shards.append(shard)

@@ -24,7 +24,7 @@ from bench.errors import BadInput
 from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
 from bench.plan import Cell, Shard, Sweep, parse_shard, weights_tag
-from bench.records import training_key
+from bench.records import row_key, training_key
 from bench.report import write_full_report, write_report
 from bench.results import (PAPER_FLOPS, RunResults, default_run_dir, load_results,
                            remove_stale_temporaries, utc_stamp)
@@ -109,11 +109,14 @@ def run(config: RunConfig) -> Path:
         legacy = not (out_dir / STORE_NAME).is_file()
         previous = _previous_run(out_dir)
         header = _header(config, sweep, shard, previous)
-        results = RunResults(out_dir, header, plan=[c.key for c in sweep.cells()],
-                             shard=str(shard) if shard else None)
+        plan = [c.key for c in sweep.cells()]
+        if legacy and previous is not None:  # its header and rows first, then this session
+            results = RunResults(out_dir, previous["run"])
+            _import_legacy(previous, results)
+            results.begin(header, plan, str(shard) if shard else None)
+        else:
+            results = RunResults(out_dir, header, plan, str(shard) if shard else None)
         try:
-            if legacy and previous is not None:
-                _import_legacy(previous, results)
             mine = sweep.cells(shard)
             done = results.ok()
             todo = [c for c in mine if config.force or c.key not in done]
@@ -158,9 +161,12 @@ def _previous_run(out_dir: Path) -> dict | None:
 
 def _import_legacy(previous: dict, results: RunResults) -> None:
     """Rows of a folder written before the store existed become the store's first rows."""
+    profile = previous["run"].get("profile")  # classical rows name none; their cells do
     for table in ("efficiency", "accuracy", "training"):
         for row in previous[table]:
-            results.add(table, {k: v for k, v in row.items() if v is not None})
+            row = {k: v for k, v in row.items() if v is not None and k != "cell"}
+            results.add(table, row, key=row_key(table, {"profile": profile, **row}) if
+                        row.get("profile") is None else None)
 
 
 def _header(config: RunConfig, sweep: Sweep, shard, previous: dict | None) -> dict:

@@ -61,12 +61,20 @@ def test_a_folder_of_an_older_segbench_is_resumed_not_wiped(tmp_path):
     row = {"system": "enet", "kind": "model", "device": "cpu", "width": 32, "height": 32,
            "batch": 1, "precision": "fp32", "mode": "eager", "channels_last": False,
            "latency_ms_median": 123.0, "status": "ok"}
-    (out / "results.json").write_text(json.dumps({"run": {"command": "old"}, "efficiency": [row],
-                                                  "accuracy": [], "claims": []}))
-    assert run(out, "--models", "enet", "--sizes", "32x32,48x32") == 0
+    scored = {"system": "otsu", "kind": "classical", "dataset": "synthetic", "split": "test",
+              "protocol": "oracle", "profile": None, "seed": 0, "miou": 0.25, "status": "ok"}
+    (out / "results.json").write_text(json.dumps({
+        "run": {"command": "old", "profile": "smoke"}, "efficiency": [row],
+        "accuracy": [scored], "claims": []}))
+    assert run(out, "--models", "enet", "--sizes", "32x32,48x32", "--profile", "smoke") == 0
     now = cells(out)
     assert len(now) == 2 and now["efficiency/enet/cpu/32x32/b1/fp32/eager"][
         "latency_ms_median"] == 123.0
+    # its accuracy rows count as measured cells too: only the learned protocol is new
+    assert run(out, "--models", "otsu", "--profile", "smoke", "--skip", "efficiency") == 0
+    scores = cells(out, "accuracy")
+    assert sorted(r["protocol"] for r in scores.values()) == ["learned", "oracle"]
+    assert scores["accuracy/otsu/synthetic/test/oracle/smoke/seed0"]["miou"] == 0.25
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
