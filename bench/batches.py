@@ -115,15 +115,20 @@ def augment_batch(images_u8: torch.Tensor, labels: torch.Tensor, indices: list[i
 
 def training_batches(split: MemorySplit, batch_size: int, seed: int, epoch: int,
                      max_scale: float = 1.25, augment: bool = True,
-                     indices: list[int] | None = None):
+                     indices: list[int] | None = None, share: tuple[int, int] = (0, 1)):
     """Yield (images, labels) batches of one epoch in its seeded order; the last short batch is
-    dropped when the split holds more than one batch (BatchNorm needs more than one sample)."""
+    dropped when the split holds more than one batch (BatchNorm needs more than one sample).
+
+    ``share=(rank, world)``: rank's share of every batch (its samples ``rank::world``), for one
+    of ``world`` training processes. Augmentation is keyed by each sample's own (seed, epoch,
+    index), so the shares together are exactly the batch a single process gets."""
+    rank, world = share
     pool = torch.as_tensor(indices) if indices is not None else torch.arange(len(split))
     order = pool[epoch_order(len(pool), seed, epoch)]
     n = len(order)
     stop = n - n % batch_size if n > batch_size else n
     for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start:start + batch_size][rank::world]
         dev_idx = idx.to(split.images.device)
         images, labels = split.images[dev_idx], split.labels[dev_idx]
         if augment:

@@ -152,9 +152,12 @@ def _parse_weights(specs: list[str] | None, systems: list[str]) -> dict[str, str
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from bench import distributed
     from bench.train import train
 
     result = train(_train_config(args))
+    if not distributed.is_main():  # under torchrun, rank 0 speaks for all
+        return EXIT_OK
     state = "" if result.complete else (f" (stopped by --time-limit after {result.epochs_done} "
                                         f"epochs: run the same command again to resume)")
     print(f"best val mIoU {result.best_val_miou:.4f} at epoch {result.best_epoch}/"
@@ -170,7 +173,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from bench.datasets import open_dataset
     from bench.environment import run_header
     from bench.results import atomic_write_text
-    from bench.train import cached_checkpoint, evaluate_checkpoint, file_sha256
+    from bench.checkpoints import file_sha256
+    from bench.train import cached_checkpoint, evaluate_checkpoint
 
     cfg = _train_config(args)
     out = Path(args.out) if args.out else None

@@ -18,6 +18,15 @@ CPU it ends bit-identical to one that was never interrupted. Checkpoints live in
 git, in a folder keyed by everything that determines the weights (:func:`weights_key`: recipe
 values, dataset identity, model definition, seed, training code), so a checkpoint made by other
 code, data or recipe is never reused.
+
+Several processes (``torchrun --nproc-per-node N -m bench train ...``, :mod:`bench.distributed`):
+DistributedDataParallel, each global batch (the recipe's batch size) being the one a single
+process would train on, split between the ranks (samples ``r::N``), and the loss scaled so that
+the averaged gradient is that of the whole global batch's weighted cross-entropy. BatchNorm
+normalises each process's share with the share's own statistics (not synchronised), so the number
+of processes is part of the recipe and of the key. Rank 0 alone scores val, prints and writes the
+checkpoints (the others wait after each epoch's); every rank resumes from ``last.pt``, which holds
+every rank's random state, and rank 0 decides when the time limit stops the training.
 """
 from __future__ import annotations
 
@@ -35,7 +44,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from bench import distributed
 from bench.batches import MemorySplit, load_split, training_batches
+from bench.checkpoints import file_sha256, load_checkpoint, load_state, save_atomic
 from bench.errors import BadInput
 from bench.evaluate import autocast, evaluate
 from bench.profiles import Profile, get_profile
@@ -49,7 +60,7 @@ def cache_root() -> Path:
 
 #: The training code whose change changes the weights a recipe gives.
 _TRAINING_CODE = ("bench/train.py", "bench/batches.py", "bench/evaluate.py",
-                  "bench/measure/accuracy.py", "bench/datasets/base.py")
+                  "bench/measure/accuracy.py", "bench/datasets/base.py", "bench/distributed.py")
 
 
 def _source_hash(paths) -> str:
@@ -154,7 +165,9 @@ def recipe_of(cfg: TrainConfig, profile: Profile) -> dict:
             "channels_last": cfg.resolved_channels_last(),
             "val_size": list(cfg.val_size) if cfg.val_size else None,
             "compile": cfg.compile,
-            "class_weights": "1/ln(1.02+p), train split, void weight 0"}
+            "class_weights": "1/ln(1.02+p), train split, void weight 0",
+            # per-process BatchNorm makes the weights depend on it; absent for one process
+            **({"processes": distributed.world_size()} if distributed.world_size() > 1 else {})}
 
 
 def _open_splits(cfg: TrainConfig, profile: Profile):
@@ -190,9 +203,11 @@ def _rng_state(device: str) -> dict:
 
 
 def _set_rng_state(state: dict, device: str) -> None:
-    torch.set_rng_state(state["cpu"])
+    """Restore the states of :func:`_rng_state` (brought back to the host: a checkpoint loaded
+    onto a GPU holds them there, and torch takes random states from the host only)."""
+    torch.set_rng_state(state["cpu"].cpu())
     if "cuda" in state and torch.device(device).type == "cuda":
-        torch.cuda.set_rng_state(state["cuda"])
+        torch.cuda.set_rng_state(state["cuda"].cpu())
 
 
 def optimizer_step(loss_fn, optim, scaler, device: str, amp: str | None) -> torch.Tensor:
@@ -225,14 +240,79 @@ def _prepare(cfg: TrainConfig):
     return profile, recipe, train_set, train_mem, val_mem, key, out
 
 
+class _StepForward(nn.Module):
+    """What a training step runs forward, as one module: the whole network, or in stage 1 of
+    ENet's schedule the encoder and its 1x1 classifier. DDP wraps this module, so it sees (and
+    averages the gradients of) every parameter the optimiser trains."""
+
+    def __init__(self, net: nn.Module, model: nn.Module, enc_head: nn.Module | None):
+        super().__init__()
+        self.net, self.model, self.enc_head = net, model, enc_head
+
+    def forward(self, images: torch.Tensor, encoder_stage: bool) -> torch.Tensor:
+        if encoder_stage:
+            return self.enc_head(self.model.encode(images)[0])
+        return self.net(images)
+
+
+def _labels_at(labels: torch.Tensor, size) -> torch.Tensor:
+    """Labels N x H x W resized (nearest) to ``size``: the encoder stage's H/8 targets."""
+    small = nn.functional.interpolate(labels[:, None].float(), size=size, mode="nearest")
+    return small[:, 0].long()
+
+
+def _global_batch_loss(weights: torch.Tensor, ignore_index: int, world: int):
+    """The loss of one process's share of a global batch, scaled so that DDP's gradient (the
+    mean over processes) is the gradient of the weighted cross-entropy mean over the whole
+    global batch: the share's summed per-pixel weighted losses, over the sum of the weights of
+    every labelled pixel of the global batch (all-reduced), times ``world``. The mean of these
+    losses over the processes is the global batch's loss, as one process would compute it."""
+    summed = nn.CrossEntropyLoss(weight=weights, ignore_index=ignore_index, reduction="sum")
+
+    def loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        share_weight = weights[labels[labels != ignore_index]].sum()
+        return summed(logits, labels) * world / distributed.sum_over_ranks(share_weight)
+    return loss
+
+
+def _check_world(batch: int, n_epoch: int, world: int) -> None:
+    """BadInput unless each of the ``world`` processes gets a sample of every global batch."""
+    global_batch = min(batch, n_epoch)
+    if global_batch < world:
+        raise BadInput(f"a batch of {global_batch} images cannot be shared by {world} processes "
+                       f"(each trains on its share of every batch): expected a batch size "
+                       f"(--batch-size) of at least {world}, or at most {global_batch} "
+                       f"processes (--nproc-per-node)")
+
+
+def _rank_seed(seed: int, rank: int) -> int:
+    """The seed of a process's own random stream (dropout), from (seed, rank)."""
+    return int(np.random.SeedSequence([seed, rank, 0xDD9]).generate_state(1)[0])
+
+
 def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
+    """Train (or resume, or reuse) ``cfg``'s model; under torchrun, as one of several DDP
+    processes (see the module's docstring and :mod:`bench.distributed`). The process group, if
+    one was joined, is left at the end, also on errors."""
+    try:
+        return _train(cfg, progress)
+    finally:
+        distributed.cleanup()
+
+
+def _train(cfg: TrainConfig, progress: bool) -> TrainResult:
     from bench.datasets import class_frequencies, class_weights
     from models import any_size, get_system
 
     profile, recipe, train_set, train_mem, val_mem, key, out = _prepare(cfg)
     epochs, batch = recipe["epochs"], recipe["batch_size"]
     amp, channels_last = recipe["amp"], recipe["channels_last"]
-    out.mkdir(parents=True, exist_ok=True)
+    world, rank, main = distributed.world_size(), distributed.rank(), distributed.is_main()
+    _check_world(batch, min(profile.images_per_epoch or len(train_mem), len(train_mem)), world)
+    cfg = dataclasses.replace(cfg, device=distributed.init(cfg.device))
+    show = progress and main  # bars and log lines: rank 0 only
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     last = out / "last.pt"
 
     torch.manual_seed(cfg.seed)
@@ -251,8 +331,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     # labels downsampled by 8 (nearest); dropped when the whole network trains.
     enc_head = (nn.Conv2d(128, spec.num_classes, 1).to(cfg.device)
                 if cfg.encoder_first_epochs else None)
+    forward = _StepForward(step_net, model, enc_head)
     weights = class_weights(class_frequencies(train_set)).to(cfg.device)
-    criterion = nn.CrossEntropyLoss(weight=weights, ignore_index=spec.ignore_index)
+    criterion = (nn.CrossEntropyLoss(weight=weights, ignore_index=spec.ignore_index)
+                 if world == 1 else _global_batch_loss(weights, spec.ignore_index, world))
     params = list(model.parameters()) + (list(enc_head.parameters()) if enc_head else [])
     optim = torch.optim.Adam(params, lr=profile.lr, weight_decay=profile.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(optim, step_size=recipe["lr_step_epochs"],
@@ -261,13 +343,20 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     train_mem.images, train_mem.labels = (train_mem.images.to(cfg.device),
                                           train_mem.labels.to(cfg.device))
     val_mem.images, val_mem.labels = val_mem.images.to(cfg.device), val_mem.labels.to(cfg.device)
+    if world > 1:  # the weights are the same everywhere; dropout draws differ between ranks
+        torch.manual_seed(_rank_seed(cfg.seed, rank))
 
     start_epoch, best, best_epoch, log = 0, -1.0, -1, []
     if last.exists():
-        state = load_state(last, cfg.device)
-        if state.get("key") != key:
+        try:
+            state = load_state(last, cfg.device)
+        except BadInput as exc:
+            raise BadInput(f"{exc}; it is this training's resume state: delete it to start the "
+                           f"training again, or choose another --checkpoints folder") from None
+        made_by = state.get("key") if isinstance(state, dict) else None
+        if made_by != key:
             raise BadInput(f"{last} was made by another recipe, dataset, model or training "
-                           f"code (key {str(state.get('key'))[:12]}, expected {key[:12]}): "
+                           f"code (key {str(made_by)[:12]}, expected {key[:12]}): "
                            f"expected a folder of this training's checkpoints; use another "
                            f"--checkpoints folder")
         model.load_state_dict(state["model"])
@@ -276,57 +365,66 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
         scaler.load_state_dict(state["scaler"])
-        _set_rng_state(state["rng"], cfg.device)
+        _set_rng_state(state["rank_rng"][rank] if world > 1 else state["rng"], cfg.device)
         start_epoch, best, best_epoch, log = (state["epoch"], state["best_val_miou"],
                                               state["best_epoch"], state["log"])
     reused = start_epoch >= epochs
     if torch.device(cfg.device).type == "cuda":
         torch.backends.cudnn.benchmark = True
+    if world > 1:
+        # Built after loading last.pt: DDP starts every rank from rank 0's weights and buffers,
+        # and before each step copies rank 0's buffers (BatchNorm's running statistics) to all.
+        # BatchNorm normalises each process's share by the share's own statistics (per process,
+        # not synchronised), which is why the number of processes is part of the recipe.
+        forward = nn.parallel.DistributedDataParallel(
+            forward, device_ids=[distributed.local_rank()] if cfg.device.startswith("cuda")
+            else None, find_unused_parameters=enc_head is not None)
 
     began = time.perf_counter()
     for epoch in range(start_epoch, epochs):
-        if cfg.time_limit_s is not None and log:
-            if time.perf_counter() - began + log[-1]["seconds"] > cfg.time_limit_s:
+        if cfg.time_limit_s is not None and log:  # rank 0's clock decides for every rank
+            if distributed.broadcast_flag(
+                    time.perf_counter() - began + log[-1]["seconds"] > cfg.time_limit_s):
                 break
         subset = _epoch_indices(len(train_mem), profile.images_per_epoch, cfg.seed, epoch)
         n_epoch = len(subset) if subset is not None else len(train_mem)
         steps = n_epoch // batch if n_epoch > batch else 1
+        global_batch = min(batch, n_epoch)  # images of every step, all processes together
         model.train()
         encoder_stage = epoch < cfg.encoder_first_epochs
         t0, seen = time.perf_counter(), 0
         total_loss = torch.zeros((), device=cfg.device)
-        bar = tqdm(training_batches(train_mem, batch, cfg.seed, epoch, indices=subset),
-                   total=steps, desc=f"{cfg.system} epoch {epoch + 1}/{epochs}", unit="batch",
-                   disable=not progress, leave=False)
+        batches = training_batches(train_mem, batch, cfg.seed, epoch, indices=subset,
+                                   share=(rank, world))
+        bar = tqdm(batches, total=steps, desc=f"{cfg.system} epoch {epoch + 1}/{epochs}",
+                   unit="batch", disable=not show, leave=False)
         for step, (images, labels) in enumerate(bar):
             if channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            if encoder_stage:
-                def loss_fn(images=images, labels=labels):
-                    feats = model.encode(images)[0]
-                    small = nn.functional.interpolate(labels[:, None].float(),
-                                                      size=feats.shape[-2:], mode="nearest")
-                    return criterion(enc_head(feats).float(), small[:, 0].long())
-            else:
-                def loss_fn(images=images, labels=labels):
-                    return criterion(step_net(images).float(), labels)
+
+            def loss_fn(images=images, labels=labels, encoder_stage=encoder_stage):
+                logits = forward(images, encoder_stage).float()
+                return criterion(logits, _labels_at(labels, logits.shape[-2:])
+                                 if encoder_stage else labels)
             loss = optimizer_step(loss_fn, optim, scaler, cfg.device, amp)
-            seen += images.shape[0]
-            total_loss += loss.detach() * images.shape[0]
-            if progress and (step % 10 == 0 or step == steps - 1):
+            seen += global_batch
+            total_loss += loss.detach() * global_batch
+            if show and (step % 10 == 0 or step == steps - 1):
                 rate = seen / (time.perf_counter() - t0)
                 left = (n_epoch * (epochs - epoch) - seen) / max(rate, 1e-9)
                 bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{sched.get_last_lr()[0]:.1e}",
                                 img_s=f"{rate:.1f}", left=f"{left / 60:.1f}min")
-        epoch_loss = total_loss.item() / max(seen, 1)  # waits for the device's last step
+        # waits for the device's last step; the mean over ranks is the global batches' loss
+        epoch_loss = distributed.average(total_loss).item() / max(seen, 1)
         train_seconds = time.perf_counter() - t0
         lr = sched.get_last_lr()[0]
         sched.step()
         # While the encoder trains alone the decoder is untrained: nothing to score on val.
+        # Rank 0 alone scores; the others take its log entry (and so its val mIoU) below.
         scored = (epoch + 1) % profile.val_every == 0 or epoch + 1 == epochs
-        metrics = None if encoder_stage or not scored else evaluate(
+        metrics = None if encoder_stage or not scored or not main else evaluate(
             net, val_mem, device=cfg.device, batch_size=cfg.val_batch_size, desc="val",
-            progress=progress, amp=amp, channels_last=channels_last)
+            progress=show, amp=amp, channels_last=channels_last)
         entry = {"epoch": epoch + 1, "stage": "encoder" if encoder_stage else "full",
                  "loss": epoch_loss, "lr": lr,
                  "val_miou": metrics["miou"] if metrics else None,
@@ -334,24 +432,31 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
                  "val_global_acc": metrics["global_acc"] if metrics else None,
                  "train_images_per_s": seen / train_seconds,
                  "seconds": time.perf_counter() - t0}
+        entry = distributed.broadcast_object(entry)  # every rank keeps rank 0's log
         log.append(entry)
-        if progress:
+        if show:
             tqdm.write(json.dumps(entry))
-        if metrics and (metrics["miou"] > best or best < 0):
-            best, best_epoch = metrics["miou"], epoch + 1
-            _atomic_save({"model": model.state_dict(), "epoch": epoch + 1, "val_miou": best,
-                          "system": cfg.system, "num_classes": spec.num_classes,
-                          "config": asdict(cfg), "recipe": recipe, "key": key,
-                          "provenance": provenance()}, out / "best.pt")
-        _atomic_save({"model": model.state_dict(), "optim": optim.state_dict(),
-                      "sched": sched.state_dict(), "scaler": scaler.state_dict(),
-                      "enc_head": enc_head.state_dict() if enc_head is not None else None,
-                      "rng": _rng_state(cfg.device), "epoch": epoch + 1,
-                      "best_val_miou": best, "best_epoch": best_epoch, "log": log,
-                      "config": asdict(cfg), "recipe": recipe, "key": key}, last)
-        atomic_write_text(out / "train_log.json",
-                          json.dumps({"system": cfg.system, "dataset": cfg.dataset,
-                                      "recipe": recipe, "key": key, "log": log}, indent=1))
+        improved = entry["val_miou"] is not None and (entry["val_miou"] > best or best < 0)
+        if improved:
+            best, best_epoch = entry["val_miou"], epoch + 1
+        rngs = distributed.all_gather_object(_rng_state(cfg.device))  # every rank's stream
+        if main:
+            if improved:
+                save_atomic({"model": model.state_dict(), "epoch": epoch + 1, "val_miou": best,
+                              "system": cfg.system, "num_classes": spec.num_classes,
+                              "config": asdict(cfg), "recipe": recipe, "key": key,
+                              "provenance": provenance()}, out / "best.pt")
+            save_atomic({"model": model.state_dict(), "optim": optim.state_dict(),
+                          "sched": sched.state_dict(), "scaler": scaler.state_dict(),
+                          "enc_head": enc_head.state_dict() if enc_head is not None else None,
+                          "rng": rngs[0], **({"rank_rng": rngs} if world > 1 else {}),
+                          "epoch": epoch + 1, "best_val_miou": best, "best_epoch": best_epoch,
+                          "log": log, "config": asdict(cfg), "recipe": recipe, "key": key},
+                         last)
+            atomic_write_text(out / "train_log.json",
+                              json.dumps({"system": cfg.system, "dataset": cfg.dataset,
+                                          "recipe": recipe, "key": key, "log": log}, indent=1))
+        distributed.barrier()  # no rank runs ahead of a checkpoint that is not written yet
     seconds = sum(e["seconds"] for e in log)
     rates = [e["train_images_per_s"] for e in log if e.get("train_images_per_s")]
     return TrainResult(out / "best.pt", epochs, len(log), best_epoch, best, seconds,
@@ -365,42 +470,6 @@ def provenance() -> dict:
 
     return {"commit": git_commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "torch": str(torch.__version__)}
-
-
-def load_state(path: Path, device: str = "cpu"):
-    """A checkpoint file read safely (tensors and plain data only, no code); BadInput if it is
-    not one."""
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not a checkpoint we can read"
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise BadInput(f"cannot read {path} as a PyTorch checkpoint ({first}): expected a file "
-                       f"written by torch.save holding a state dict") from None
-
-
-def _atomic_save(obj: dict, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(system: str, num_classes: int, path: str | Path, device: str = "cpu"):
-    """A model from a checkpoint of ours ({'model': state_dict}) or a bare state dict; BadInput
-    (one line: what is wrong, what was expected) for a file that is not one, or not this model's."""
-    state = load_state(Path(path), device)
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise BadInput(f"{path} holds a {type(state).__name__}, not a state dict: expected a "
-                       f"checkpoint of `bench train` or a model's state_dict()")
-    model = create_model(system, num_classes)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        detail = " ".join(str(exc).split())
-        raise BadInput(f"{path} does not fit a {system} for {num_classes} classes: "
-                       f"{detail[:400]}") from None
-    return model.to(device).eval()
 
 
 def evaluate_checkpoint(system: str, path: str | Path, dataset, *, device: str = "cpu",
@@ -450,7 +519,3 @@ def given_weights(path: str | Path) -> dict:
                         "train_seconds": sum(e.get("seconds", 0.0) for e in entries),
                         "train_images_per_s": float(np.median(rates)) if rates else None})
     return row
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

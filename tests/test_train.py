@@ -139,12 +139,23 @@ def test_eval_without_a_checkpoint_exits_2(capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("content", [b"random bytes, not a checkpoint", "list", "mismatch",
-                                     "classes"])
-def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content):
+@pytest.mark.parametrize("content, message", [
+    (b"random bytes, not a checkpoint", "is not a PyTorch checkpoint"),
+    ("list", "holds a list, not a state dict"),
+    ("pickled list", "is a pickle that torch.save did not write"),
+    ("cut", "it is cut short or damaged (PytorchStreamReader failed reading zip archive"),
+    ("mismatch", "1 unexpected (e.g. nonsense)"),
+    ("classes", "it was made for 3 classes, this dataset has 11 (3 vs 11)")])
+def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content, message):
     bad = tmp_path / "bad.pt"
     if content == "list":
         torch.save([1, 2, 3], bad)
+    elif content == "pickled list":
+        import pickle
+        bad.write_bytes(pickle.dumps([1, 2, 3]))
+    elif content == "cut":
+        torch.save({"model": {"w": torch.zeros(1000)}}, bad)
+        bad.write_bytes(bad.read_bytes()[:500])
     elif content == "mismatch":
         torch.save({"model": {"nonsense": torch.zeros(1)}}, bad)
     elif content == "classes":
@@ -155,8 +166,7 @@ def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content):
     assert main(["eval", "--model", "enet", "--checkpoint", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    if content == "classes":
-        assert "11" in err and "3" in err
+    assert message in err
 
 
 def test_a_crafted_checkpoint_runs_no_code(tmp_path, capsys):
@@ -168,6 +178,16 @@ def test_a_crafted_checkpoint_runs_no_code(tmp_path, capsys):
     torch.save({"model": Evil()}, bad)
     assert main(["eval", "--model", "enet", "--checkpoint", str(bad)]) == 2
     assert not (tmp_path / "pwned").exists()
+    assert "loading those could run code, so it is refused" in capsys.readouterr().err
+
+
+def test_a_corrupt_resume_state_says_what_to_do(tmp_path, capsys):
+    (tmp_path / "last.pt").write_bytes(b"PK\x03\x04 cut short")
+    assert main(["train", "--model", "enet", "--profile", "smoke", "--checkpoints",
+                 str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "cut short or damaged" in err and "delete it to start the training again" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_run_accuracy_pass_rows(tmp_path):
