@@ -261,6 +261,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise BadInput(f"--out {out} is a file: expected a folder for the report")
     path = write_full_report(data, out, predictions)
     figures = sorted((out / "figures").glob("*.png"))
+    missing, shards = data.get("missing") or [], data.get("missing_shards") or []
+    if missing or shards:
+        print(f"missing: {len(missing)} planned cells have no row"
+              + (f"; shards given no folder: {', '.join(shards)}" if shards else "")
+              + " (listed in report.md)")
     print(f"report:  {path}\ntables:  {out / 'tables'} (Markdown in report.md, CSV, LaTeX)\n"
           f"figures: {out / 'figures'} ({len(figures)} PNG, each with an SVG twin)")
     return EXIT_OK

@@ -53,8 +53,9 @@ def clean(value: Any) -> Any:
 class FolderLock:
     """Exclusive use of a run folder by one process (``with FolderLock(dir): ...``)."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, option: str = "--out"):
         self.folder = Path(folder)
+        self.option = option  # the option that names the folder, for the message
         self.fd: int | None = None
 
     def acquire(self) -> "FolderLock":
@@ -70,9 +71,9 @@ class FolderLock:
                 raise
             holder = _read_holder(fd)
             os.close(fd)
-            raise BadInput(f"{self.folder} is in use by another run ({holder}): expected a run "
+            raise BadInput(f"{self.folder} is in use by another run ({holder}): expected a "
                            f"folder that no other run is writing; wait for that run to end, "
-                           f"or choose another --out") from None
+                           f"or choose another {self.option}") from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                  "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -30,6 +30,7 @@ every rank's random state, and rank 0 decides when the time limit stops the trai
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -51,6 +52,7 @@ from bench.errors import BadInput
 from bench.evaluate import autocast, evaluate
 from bench.profiles import Profile, get_profile
 from bench.results import atomic_write_text
+from bench.store import FolderLock
 from models import create_model
 
 def cache_root() -> Path:
@@ -295,12 +297,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     processes (see the module's docstring and :mod:`bench.distributed`). The process group, if
     one was joined, is left at the end, also on errors."""
     try:
-        return _train(cfg, progress)
+        with contextlib.ExitStack() as held:
+            return _train(cfg, progress, held)
     finally:
         distributed.cleanup()
 
 
-def _train(cfg: TrainConfig, progress: bool) -> TrainResult:
+def _train(cfg: TrainConfig, progress: bool, held: contextlib.ExitStack) -> TrainResult:
     from bench.datasets import class_frequencies, class_weights
     from models import any_size, get_system
 
@@ -309,10 +312,10 @@ def _train(cfg: TrainConfig, progress: bool) -> TrainResult:
     amp, channels_last = recipe["amp"], recipe["channels_last"]
     world, rank, main = distributed.world_size(), distributed.rank(), distributed.is_main()
     _check_world(batch, min(profile.images_per_epoch or len(train_mem), len(train_mem)), world)
+    if main:  # one training per checkpoint folder: a second one is refused, not interleaved
+        held.enter_context(FolderLock(out, option="--checkpoints"))
     cfg = dataclasses.replace(cfg, device=distributed.init(cfg.device))
     show = progress and main  # bars and log lines: rank 0 only
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
     last = out / "last.pt"
 
     torch.manual_seed(cfg.seed)

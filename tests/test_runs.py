@@ -15,7 +15,7 @@ import pytest
 from bench.cli import main
 from bench.report import load_runs
 from bench.results import load_results
-from bench.store import STORE_NAME, FolderLock, read_store
+from bench.store import STORE_NAME, FolderLock
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = ["--skip", "accuracy", "--no-fvcore", "--max-time", "0.05", "--threads", "1"]
@@ -105,6 +105,8 @@ def test_shards_cover_the_sweep_and_merge_by_run_id(tmp_path, capsys):
     assert "run" not in merged["efficiency"][0]  # one run, not two
     capsys.readouterr()
     assert main(["report", str(tmp_path / "s1"), "--out", str(tmp_path / "rep")]) == 0
+    assert "missing: 2 planned cells have no row; shards given no folder: 2/2" in \
+        capsys.readouterr().out
     report = (tmp_path / "rep" / "report.md").read_text()
     assert "## Missing cells" in report and "shards given no folder: 2/2" in report
 
@@ -165,7 +167,9 @@ def test_sigkill_mid_run_loses_no_finished_row(tmp_path):
     proc.communicate()
     kept = {line["key"]: line["row"] for line in store_lines(out)}
     assert kept
+    (out / ".results.json.x1y2.tmp").write_text("{")  # as an atomic write killed midway leaves
     assert run(out, *SWEEP) == 0
+    assert not list(out.glob(".*.tmp"))
     final = {line["key"]: line["row"] for line in store_lines(out)}
     assert len(final) == 8 and len(store_lines(out)) == 8
     assert {k: final[k] for k in kept} == kept

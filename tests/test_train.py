@@ -302,3 +302,14 @@ def test_eval_out_that_is_a_file_fails_before_scoring(tmp_path, capsys):
     target.write_text("x")
     assert main(["eval", "--model", "enet", "--profile", "smoke", "--out", str(target)]) == 2
     assert "is a file" in capsys.readouterr().err and target.read_text() == "x"
+
+
+def test_a_checkpoint_folder_in_use_is_refused(tmp_path, capsys):
+    from bench.store import FolderLock
+
+    with FolderLock(tmp_path):
+        assert main(["train", "--model", "enet", "--profile", "smoke", "--checkpoints",
+                     str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is in use by another run" in err and "choose another --checkpoints" in err
+    assert not (tmp_path / "last.pt").exists()
