@@ -44,8 +44,9 @@ def load_runs(paths: list[str | Path]) -> tuple[dict, list[Path]]:
         if (folder / "predictions" / "index.json").is_file():
             prediction_dirs.append(folder / "predictions")
     runs = [_unite(run_id, members) for run_id, members in groups.items()]
-    if len(runs) == 1:
-        return {**runs[0], "runs": [runs[0]["run"]]}, prediction_dirs
+    if len(runs) == 1:  # one run (perhaps from several shards): no run labels
+        run = {k: v for k, v in runs[0]["run"].items() if k != "label"}
+        return {**runs[0], "run": run, "runs": [run]}, prediction_dirs
     merged: dict = {"run": None, "runs": [d["run"] for d in runs],
                     "missing": [f"{d['run']['label']}: {k}" for d in runs for k in d["missing"]],
                     "missing_shards": [f"{d['run']['label']}: {s}" for d in runs

@@ -220,3 +220,14 @@ def test_prediction_files(tmp_path):
     assert label.dtype == np.uint8 and label[0, 0] == VOID and label[1, 1] == 4
     image = cv2.imread(str(tmp_path / "images" / "img4.png"))
     assert image.shape == (4, 6, 3) and image[0, 0, 0] == 80
+
+
+def test_a_committed_schema_1_run_reports_as_it_did(tmp_path):
+    """The committed CamVid reference (results.json of schema 1, before the store) is read by
+    today's code into the very report.md committed beside it."""
+    from pathlib import Path
+
+    ref = Path(__file__).resolve().parent.parent / "results" / "reference" / "camvid"
+    assert json.loads((ref / "results.json").read_text()).get("schema_version") is None
+    assert main(["report", str(ref), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "report.md").read_text() == (ref / "report.md").read_text()
