@@ -14,5 +14,5 @@ from models.registry import (  # noqa: F401
     register_model,
     system_names,
 )
-from models import enet, segnet, smp_models  # noqa: F401,E402  (registers the builders)
+from models import deeplabv3plus, enet, pspnet, segnet, unet  # noqa: F401,E402  (registers the builders)
 from models.wrappers import AnySize, any_size  # noqa: F401,E402

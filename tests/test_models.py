@@ -44,11 +44,11 @@ def test_batches_work():
         assert model(torch.randn(3, 3, 97, 131)).shape == (3, 11, 97, 131)
 
 
-def test_deeplab_raw_model_needs_the_divisor_and_the_wrapper_supplies_it():
+def test_deeplab_runs_at_its_divisor_and_the_wrapper_supplies_it():
     raw = models.create_model("deeplabv3plus", 11).eval()
-    with torch.inference_mode(), pytest.raises(RuntimeError):
-        raw(torch.randn(1, 3, 97, 131))
     wrapped = models.any_size(raw, 16)
+    with torch.inference_mode():
+        assert wrapped(torch.randn(1, 3, 97, 131)).shape == (1, 11, 97, 131)
     assert wrapped.run_size(97, 131) == (112, 144)
     assert models.any_size(raw, 1) is raw
 
@@ -104,7 +104,9 @@ def test_onnx_capability(name, calibrated, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     model = calibrated(name)
-    x = torch.randn(1, 3, 64, 96)
+    # A fixed input: SegNet's max-unpooling can place a value elsewhere where a pooling window
+    # holds a tie, and ties (after ReLU) make rare, input-dependent differences between runtimes.
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))
     path = tmp_path / f"{name}.onnx"
     torch.onnx.export(model, (x,), str(path), dynamo=True, verbose=False)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
