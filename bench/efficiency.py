@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from bench.environment import describe
-from bench.measure.flops import FlopCount, conv_flops, count_flops, count_flops_fvcore
+from bench.measure.flops import (FlopCount, conv_flops, count_flops, count_flops_fvcore,
+                                 paper_convention_gflops)
 from bench.measure.latency import LatencyPolicy, measure_latency
 from bench.measure.memory import peak_memory
 from bench.measure.params import parameter_report
@@ -65,6 +66,7 @@ def flop_fields(model: nn.Module, width: int, height: int, with_fvcore: bool) ->
     x = torch.randn(1, 3, height, width)
     primary: FlopCount = count_flops(model, x)
     fields = {"gflops": primary.gflops, "gmacs": primary.gmacs,
+              "gflops_paper": paper_convention_gflops(model, x)["total"],
               "flops_counter": primary.counter,
               "flops_not_counted": primary.not_counted}
     if with_fvcore:

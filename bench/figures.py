@@ -52,6 +52,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
+from bench.paper import PUBLISHED  # noqa: E402
+
 __all__ = [
     "FIGURE_STEMS", "PAPER_VALUES", "DPI", "write_figures", "pareto_front", "select_size",
     "profile_note", "accuracy_latency_plan", "accuracy_vs_latency_figure", "params_flops_figure",
@@ -64,8 +66,7 @@ FIGURE_STEMS = ("accuracy_vs_latency", "params_flops", "latency_vs_size", "claim
                 "per_class_iou", "qualitative")
 # The ENet paper's published values (Paszke et al. 2016, Table 2/3, 3x640x360 input), drawn as
 # "paper" markers: the only numbers in the figures that do not come from a results row.
-PAPER_VALUES = {"enet": {"params_m": 0.37, "gflops": 3.83},
-                "segnet": {"params_m": 29.46, "gflops": 286.03}}
+PAPER_VALUES = PUBLISHED  # the ENet paper's parameters and GFLOPs (bench.paper)
 PAPER_FLOPS_SIZE = (640, 360)
 PREFERRED_SIZES = ((480, 360), (640, 360))  # tie-break of select_size, then the larger area
 MAX_QUALITATIVE_IMAGES = 4

@@ -78,6 +78,7 @@ class EfficiencyRecord(Record):
     flops_counter: str | None = None
     flops_not_counted: list | None = None
     gflops_fvcore: float | None = None
+    gflops_paper: float | None = None  # the ENet paper's convention (bench.measure.flops)
     latency_ms_median: float | None = None
     latency_ms_p90: float | None = None
     latency_ms_mean: float | None = None
@@ -135,6 +136,8 @@ class ClaimRecord(Record):
     scope: str | None = None
     paper_ratio: float | None = None
     measured_ratio: float | None = None
+    ratio_low: float | None = None
+    ratio_high: float | None = None
     spread: float | None = None
     basis: str | None = None
     verdict: str | None = None

@@ -1,7 +1,7 @@
 """The claims arithmetic and verdicts, on hand-made rows."""
 import pytest
 
-from bench.claims import claims, speed_rows, verdict
+from bench.claims import claims, speed_rows, verdict, verdict_exact
 
 
 def row(system, device="cuda", ms=1.0, w=640, h=360, precision="fp16", batch=1, **kw):
@@ -46,14 +46,52 @@ def test_settings_are_matched_exactly():
     assert by(table, "speed", "GPU (up to)")[0]["verdict"] == "not measured"
 
 
-def test_flops_and_params_ratios():
-    table = claims([row("enet"), row("segnet")])
+def test_flops_are_judged_under_the_papers_convention_and_two_sided():
+    paper_way = {"gflops_paper": 3.82}, {"gflops_paper": 284.0}
+    table = claims([row("enet", **paper_way[0]), row("segnet", **paper_way[1])])
     flops = by(table, "flops")[0]
-    assert flops["measured_ratio"] == pytest.approx(283.70 / 3.3955)
-    assert flops["verdict"] == "holds"
+    assert flops["measured_ratio"] == pytest.approx(284.0 / 3.82)  # 74.3x against 75x
+    assert flops["measured_ratio_conv"] == pytest.approx(283.70 / 3.3955)  # shown beside
+    assert flops["verdict"] == "holds" and "the paper's convention" in flops["basis"]
+    assert "convolutions only 83.6x" in flops["basis"]
+    # rows without the paper's count: judged on convolutions alone, which is 11% above
+    conv_only = by(claims([row("enet"), row("segnet")]), "flops")[0]
+    assert conv_only["verdict"] == "does not hold: +11% above the paper's"
+    assert "no paper-convention count" in conv_only["basis"]
     params = by(table, "params")[0]
     assert params["measured_ratio"] == pytest.approx(29_449_932 / 363_856)
-    assert params["verdict"] == "holds"
+    assert params["verdict"] == "holds"  # 80.9x against 79x: +2.4%
+
+
+def test_exact_quantities_are_judged_two_sided():
+    assert verdict_exact(79 * 1.049, 79) == "holds"
+    assert verdict_exact(79 * 0.951, 79) == "holds"
+    assert verdict_exact(79 * 1.2, 79) == "does not hold: +20% above the paper's"
+    assert verdict_exact(79 * 0.8, 79) == "does not hold: -20% below the paper's"
+    assert verdict_exact(None, 79) == "not measured"
+
+
+def test_speed_up_to_is_judged_at_the_low_end_of_its_spread():
+    noisy = [row("enet", ms=2.0, latency_round_medians_ms=[1.7, 2.0, 2.4]),
+             row("segnet", ms=38.0, latency_round_medians_ms=[34.0, 38.0, 40.0])]
+    steady = [row("enet", ms=2.0, w=1280, h=720, latency_round_medians_ms=[1.98, 2.0, 2.02]),
+              row("segnet", ms=36.0, w=1280, h=720, latency_round_medians_ms=[35.8, 36, 36.2])]
+    table = claims(noisy + steady)
+    wide = [s for s in by(table, "speed", "GPU") if s["width"] == 640][0]
+    assert wide["measured_ratio"] == 19.0 and wide["ratio_low"] == pytest.approx(34 / 2.4)
+    assert wide["verdict"] == "does not hold"  # 19x by the medians, 14.2x at the low end
+    up_to = by(table, "speed", "GPU (up to)")[0]
+    assert (up_to["width"], up_to["height"]) == (1280, 720)  # 18x, steady, carries it
+    assert up_to["verdict"] == "holds" and up_to["spread"] < 0.035 and up_to["rounds"] == 3
+
+
+def test_speed_rows_show_the_papers_own_times_at_their_size():
+    s = speed_rows([row("enet", ms=2.0), row("segnet", ms=20.0)])[0]
+    assert s["paper_ratio_tx1"] == pytest.approx(1251 / 69)  # the 18x
+    assert s["paper_ratio_titan_x"] == pytest.approx(69 / 7)
+    assert s["paper_times"] == ("TX1: SegNet 1251 / ENet 69 ms = 18.1x; "
+                                "Titan X: SegNet 69 / ENet 7 ms = 9.9x")
+    assert s["spread"] is None and "one round (no spread)" in s["basis"]
 
 
 def test_flops_claim_needs_the_paper_size():
