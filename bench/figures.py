@@ -893,7 +893,7 @@ def _claim_label(r: Mapping) -> str:
 def claims_figure(data: Mapping) -> Figure | None:
     """The paper's ratio beside the measured one for every claim with a measured ratio; the
     others are named in a note. None when no claim was measured."""
-    from bench.claims import HOLDS_FRACTION
+    from bench.claims import EXACT_TOLERANCE, HOLDS_FRACTION
 
     rows = [r for r in _rows(data, "claims") if r.get("claim")]
     measured = [r for r in rows if _num(r.get("measured_ratio")) is not None]
@@ -913,15 +913,26 @@ def claims_figure(data: Mapping) -> Figure | None:
         fig, ax = plt.subplots(figsize=(8.2, 1.5 + 0.62 * len(measured)))
         h = 0.36
         for k, (r, v, p) in enumerate(zip(measured, values, papers)):
+            speed = r.get("claim") == "speed"
             threshold = HOLDS_FRACTION * p if p else None
-            if p:
+            if p:  # speed holds above 95% of the paper's; exact quantities within +-5%
                 ax.barh(k - h / 2, p, height=h, color="#b0b0b0", zorder=2)
-                ax.plot([threshold] * 2, [k - 0.46, k + 0.46], color="black", linestyle="--",
-                        linewidth=1.2, zorder=4)
+                edges = [threshold] if speed else [p * (1 - EXACT_TOLERANCE),
+                                                   p * (1 + EXACT_TOLERANCE)]
+                for edge in edges:
+                    ax.plot([edge] * 2, [k - 0.46, k + 0.46], color="black", linestyle="--",
+                            linewidth=1.2, zorder=4)
                 ax.annotate(f"{p:.3g}×", (p, k - h / 2), xytext=(4, 0),
                             textcoords="offset points", va="center", ha="left",
                             fontsize=small, color="#555555")
-            ax.barh(k + h / 2, v, height=h, color="C0", zorder=2)
+            low, high = _num(r.get("ratio_low")), _num(r.get("ratio_high"))
+            spread = ({"xerr": [[v - low], [high - v]], "error_kw": {"capsize": 3}}
+                      if speed and r.get("spread") is not None and low and high else {})
+            ax.barh(k + h / 2, v, height=h, color="C0", zorder=2, **spread)
+            for key, marker in (("paper_ratio_tx1", "^"), ("paper_ratio_titan_x", "D")):
+                if speed and _num(r.get(key)):  # the paper's own ratio at this size
+                    ax.plot(r[key], k - h / 2, marker=marker, color="#444444", markersize=6,
+                            zorder=5, linestyle="none")
             ax.annotate(f"{v:.3g}×", (max(v, threshold or v), k + h / 2), xytext=(4, 0),
                         textcoords="offset points", va="center", ha="left", fontsize=small)
             verdict = str(r.get("verdict") or "")
@@ -946,7 +957,14 @@ def claims_figure(data: Mapping) -> Figure | None:
         names = ["paper", "measured"]
         if any(papers):
             handles.append(Line2D([], [], color="black", linestyle="--"))
-            names.append(f"{HOLDS_FRACTION:.0%} of the paper's ratio ('holds' threshold)")
+            names.append(f"'holds' limits: speed {HOLDS_FRACTION:.0%} of the paper's; FLOPs "
+                         f"and parameters +-{EXACT_TOLERANCE:.0%}")
+        for key, marker, name in (("paper_ratio_tx1", "^", "paper's Table 2, TX1"),
+                                  ("paper_ratio_titan_x", "D", "paper's Table 2, Titan X")):
+            if any(_num(r.get(key)) for r in measured):
+                handles.append(Line2D([], [], marker=marker, color="#444444",
+                                      linestyle="none"))
+                names.append(name + " (same size)")
         notes = []
         speed = [r for r in measured if r.get("claim") == "speed"]
         if speed:
@@ -956,8 +974,9 @@ def claims_figure(data: Mapping) -> Figure | None:
                                      r.get("device_name")) if x),
                 r.get("precision"), f"batch {r['batch']}" if r.get("batch") else None,
                 r.get("mode")) if x) for r in speed})
-            notes.append("speed: SegNet's median latency over ENet's; " + "; ".join(settings)
-                         + ".")
+            notes.append("speed: SegNet's median latency over ENet's (error bars: the spread "
+                         "over timing rounds; the verdict takes its low end); "
+                         + "; ".join(settings) + ".")
         bases = [f"{lab}: {r['basis']}" for lab, r in zip(labels, measured)
                  if r.get("basis") and r.get("claim") != "speed"]
         if bases:
