@@ -69,6 +69,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if "cudagraphs" in modes and device != "cuda":
         raise BadInput("mode cudagraphs needs a GPU: expected --device cuda")
+    if "tf32" in split_list(args.precision) and device != "cuda":
+        raise BadInput("precision tf32 is a GPU mode (TF32 tensor cores): expected --device "
+                       "cuda, or fp32 on a CPU")
     if args.threads is not None and args.threads < 1:
         raise BadInput(f"--threads {args.threads}: expected a positive number")
     if args.repeats < 1:
@@ -329,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input sizes, WIDTHxHEIGHT (default: the paper's 480x320,640x360,"
                         "1280x720)")
     p.add_argument("--precision", default="fp32", metavar="P,...",
-                   help="fp32 (default), fp16, bf16, comma-separated")
+                   help="fp32 (default; strict, TF32 off), tf32 (GPU: fp32 with TF32 "
+                        "convolutions, the default of PyTorch on Ampere and newer), fp16, bf16; "
+                        "comma-separated")
     p.add_argument("--batch-sizes", default="1", metavar="N,...", help="default: 1")
     p.add_argument("--profile", default="quick", help="training profile: smoke, quick "
                                                       "(default) or paper")

@@ -3,6 +3,7 @@ sizes, precisions, batch sizes and execution modes. Every cell becomes a row; a 
 (out of memory, say) becomes a row with status "failed" and the reason, and the pass goes on."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import itertools
@@ -22,6 +23,7 @@ from bench.measure.memory import peak_memory
 from bench.measure.params import parameter_report
 from bench.options import PRECISIONS
 from models import any_size, create_model, get_system
+from models.calibrate import calibrate_bn
 
 MODES = ("eager", "compile", "cudagraphs")
 
@@ -46,11 +48,19 @@ def failure(exc: BaseException) -> dict:
     return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".strip()[:500]}
 
 
+CALIBRATION_INPUT = (2, 3, 96, 128)  # batch, channels, H, W of the BatchNorm calibration
+
+
 def build(name: str, num_classes: int, seed: int) -> nn.Module:
-    """The registry's model, wrapped to take any input size, in eval mode."""
+    """The registry's model, wrapped to take any input size, in eval mode, its BatchNorm
+    statistics calibrated on a seeded random batch (:func:`models.calibrate.calibrate_bn`): with
+    the initial statistics a deep random network overflows in fp16, and would be timed on a
+    path no trained model takes."""
     info = get_system(name)
     torch.manual_seed(seed)
-    return any_size(create_model(name, num_classes), info.input_divisor).eval()
+    model = any_size(create_model(name, num_classes), info.input_divisor)
+    x = torch.randn(*CALIBRATION_INPUT, generator=torch.Generator().manual_seed(seed))
+    return calibrate_bn(model, x)
 
 
 def run_size(model: nn.Module, width: int, height: int) -> tuple[int, int]:
@@ -95,12 +105,23 @@ def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable
                 return model(x)
         return fn, extra
     if mode == "compile":
+        # A fresh dynamo per cell: otherwise each new size or dtype recompiles the same code,
+        # and past the recompile limit dynamo silently runs eager, timings labelled "compile".
+        torch._dynamo.reset()
+        from torch._dynamo.utils import counters
+
+        counters.clear()
         compiled = torch.compile(model)
         start = time.perf_counter()
         with torch.inference_mode():
             compiled(x)
         _sync(x.device.type)
         extra["compile_s"] = time.perf_counter() - start
+        graphs = counters["stats"]["unique_graphs"]
+        if not graphs:
+            raise RuntimeError("torch.compile produced no graph (it would run eager): not "
+                               "timed as compile")
+        extra["compile_graphs"] = graphs
 
         def fn():
             with torch.inference_mode():
@@ -109,12 +130,16 @@ def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable
     if mode == "cudagraphs":
         if x.device.type != "cuda":
             raise ValueError("CUDA graphs need --device cuda")
-        return _cuda_graph(model, x), extra
+        replay, memory = _cuda_graph(model, x)
+        return replay, {**extra, "capture_memory": memory}
     raise ValueError(f"unknown mode '{mode}': expected one of {', '.join(MODES)}")
 
 
 def _cuda_graph(model: nn.Module, x: torch.Tensor) -> Callable[[], object]:
     """Capture one forward pass on a static input; replaying it is the timed step."""
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    start = torch.cuda.memory_allocated()
     stream = torch.cuda.Stream()
     stream.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(stream), torch.inference_mode():
@@ -123,8 +148,16 @@ def _cuda_graph(model: nn.Module, x: torch.Tensor) -> Callable[[], object]:
     torch.cuda.current_stream().wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
     with torch.inference_mode(), torch.cuda.graph(graph):
-        model(x)
-    return graph.replay
+        out = model(x)
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated()
+    memory = {"peak_mem_mb": peak / 2**20, "peak_mem_above_start_mb": (peak - start) / 2**20,
+              "peak_mem_kind": "cuda max_memory_allocated over warm-up and graph capture"}
+
+    def replay():
+        graph.replay()
+        return out
+    return replay, memory
 
 
 def _sync(device: str) -> None:
@@ -156,8 +189,11 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
             "gpu_driver": env.get("gpu_driver"), "cpu": env["cpu"],
             "cudnn_benchmark": torch.backends.cudnn.benchmark if opts.device == "cuda" else None,
             "num_classes": num_classes, "channels_last": opts.channels_last}
-    if info.kind == "classical":
-        yield {**base, **_classical_cell(name, opts)}
+    if info.kind == "classical":  # runs on the CPU, whatever device the run measures
+        cpu = describe("cpu")
+        yield {**base, "device_name": cpu["device_name"], "threads": cpu["threads"],
+               "cuda": None, "cudnn": None, "gpu_driver": None, "cudnn_benchmark": None,
+               **_classical_cell(name, opts)}
         return
     try:
         model = build(name, num_classes, opts.seed)
@@ -221,19 +257,50 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
         return {**row, **failure(exc)}
 
 
+@contextlib.contextmanager
+def tf32(enabled: bool):
+    """TF32 for convolutions and matrix products on or off inside the block, restored after.
+    On Ampere and newer GPUs cuDNN runs fp32 convolutions in TF32 by default: a cell labelled
+    fp32 would not be. ``fp32`` is strict fp32 here; ``tf32`` asks for TF32 explicitly."""
+    before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
+def _first_tensor(out) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, dict):
+        return _first_tensor(next(iter(out.values())))
+    return _first_tensor(out[0])
+
+
 def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height: int,
                   precision: str, batch: int, mode: str) -> dict:
     device = opts.device
+    runnable = x = fn = None
     try:
-        runnable = prepare(model, device, precision, opts.channels_last)
-        x = torch.randn(batch, 3, height, width, device=device, dtype=PRECISIONS[precision])
-        if opts.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        fn, extra = make_forward(runnable, x, mode)
-        latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy,
-                                  repeats=opts.repeats)
-        memory = peak_memory(fn, device)
-        return {**latency, **memory, **extra, "status": "ok"}
+        with tf32(precision == "tf32"):
+            runnable = prepare(model, device, precision, opts.channels_last)
+            x = torch.randn(batch, 3, height, width, device=device, dtype=PRECISIONS[precision])
+            if opts.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            fn, extra = make_forward(runnable, x, mode)
+            finite = bool(torch.isfinite(_first_tensor(fn()).float()).all())
+            if not finite:  # an overflow: a timing of inf and NaN is no model's timing
+                return {"tf32": precision == "tf32", "outputs_finite": False,
+                        **failure(FloatingPointError(
+                            f"non-finite outputs in {precision} at {width}x{height}"))}
+            latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy,
+                                      repeats=opts.repeats)
+            # CUDA graphs: a replay allocates nothing; the memory is that of the capture
+            memory = (extra.pop("capture_memory") if "capture_memory" in extra
+                      else peak_memory(fn, device))
+        return {**latency, **memory, **extra, "tf32": precision == "tf32",
+                "outputs_finite": True, "status": "ok"}
     except Exception as exc:  # out of memory, an unsupported dtype on this device, ...
         return failure(exc)
     finally:

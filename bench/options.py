@@ -7,7 +7,10 @@ import torch
 
 from bench.errors import BadInput
 
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+#: fp32 is strict fp32 (TF32 off); tf32 is fp32 tensors with TF32 convolutions and matrix
+#: products, which Ampere and newer GPUs use for fp32 by default (GPU only).
+PRECISIONS = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16,
+              "bf16": torch.bfloat16}
 PAPER_SIZES = ((480, 320), (640, 360), (1280, 720))  # WIDTHxHEIGHT, the ENet paper's timings
 
 

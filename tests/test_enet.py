@@ -4,7 +4,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.enet import ENet, Bottleneck, InitialBlock, UpsamplingBottleneck
-from tests.conftest import calibrate_bn, cuda, has_c_compiler
+from models.calibrate import calibrate_bn
+from tests.conftest import cuda, has_c_compiler
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import models
-from tests.conftest import calibrate_bn
+from models.calibrate import calibrate_bn
 
 DEEP = models.system_names("model")
 SIZES = [(480, 360), (640, 360), (480, 320), (1280, 720), (512, 512), (131, 97)]  # W x H
