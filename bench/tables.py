@@ -152,7 +152,9 @@ def claims_table(rows: list[dict]) -> Table:
     from bench.claims import EXACT_TOLERANCE, HOLDS_FRACTION
 
     def spread(r: dict) -> str | None:
-        if r.get("claim") != "speed" or r.get("measured_ratio") is None:
+        if r.get("claim") != "speed":
+            return "n/a"  # exact quantities: no timing rounds
+        if r.get("measured_ratio") is None:
             return None
         if r.get("spread") is None:
             return "one round"
@@ -164,7 +166,8 @@ def claims_table(rows: list[dict]) -> Table:
         ("paper", "paper_ratio", lambda v: f"{v:.0f}x"),
         ("measured", "measured_ratio", lambda v: f"{v:.1f}x"),
         ("spread", spread, None),
-        ("paper's Table 2 at this size", "paper_times", None),
+        ("paper's Table 2 at this size",
+         lambda r: r.get("paper_times") or ("n/a" if r.get("claim") != "speed" else None), None),
         ("basis", "basis", None),
         ("verdict", "verdict", None),
     ]
