@@ -27,8 +27,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"  {'':<{width}}  paper: {s.paper}")
         print(f"  {'':<{width}}  input divisor: {s.input_divisor}, min size: {s.min_size}, "
               f"supports: {caps}")
-        if args.verbose and s.notes:
-            print(f"  {'':<{width}}  notes: {s.notes}")
+        if s.notes and (args.verbose or s.kind == "model"):  # a deep model's card, in short
+            print(f"  {'':<{width}}  card: {s.notes}")
     print("\nDatasets:")
     for d in DATASETS.values():
         print(f"  {d.name:<12} {d.num_classes} classes: {d.description}")
@@ -315,7 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list systems, datasets and profiles",
                        description="List every registered system with its kind, description, "
                                    "paper and capabilities, then the datasets and profiles.")
-    p.add_argument("-v", "--verbose", action="store_true", help="also show each entry's notes")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show the classical methods' notes (deep models' cards are always "
+                        "shown)")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("run", help="measure systems and write results.json and report.md",
