@@ -35,12 +35,13 @@ def test_tf32_is_set_explicitly_and_recorded(monkeypatch, precision, expected):
     assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
 
 
-def test_every_compile_cell_runs_compiled_code_past_the_recompile_limit(monkeypatch):
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 1)
+def test_every_compile_cell_runs_compiled_code_past_the_recompile_limit():
     model = tiny()
-    for size in [(16, 12), (24, 16), (32, 20)]:  # a third shape would be past the limit
-        _, extra = make_forward(model, torch.randn(1, 3, *size), "compile")
-        assert extra["compile_graphs"] >= 1 and extra["compile_s"] > 0
+    with torch._dynamo.config.patch(recompile_limit=1):
+        for size in [(16, 12), (24, 16), (32, 20)]:  # a third shape would be past the limit
+            _, extra = make_forward(model, torch.randn(1, 3, *size), "compile")
+            assert extra["compile_graphs"] >= 1 and extra["compile_s"] > 0
+    torch._dynamo.reset()
 
 
 def test_a_compile_that_falls_back_to_eager_fails_the_cell(monkeypatch):
