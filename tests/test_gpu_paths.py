@@ -93,9 +93,10 @@ def test_timed_models_have_calibrated_batchnorm_and_finite_fp16_outputs():
     model = build("pspnet", 11, seed=0)
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert all(int(m.num_batches_tracked) == 1 for m in bns)  # statistics from a real batch
-    row = eff._measure_cell(model, EfficiencyOptions(policy=FAST), 96, 64, "fp16", 1, "eager")
-    assert row["status"] == "ok", row.get("error")
-    assert row["outputs_finite"] is True
+    half = eff.prepare(model, "cpu", "fp16", channels_last=False)  # what a cell times
+    with torch.inference_mode():
+        out = half(torch.randn(1, 3, 48, 64, dtype=torch.float16))
+    assert torch.isfinite(out).all()
 
 
 @cuda
