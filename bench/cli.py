@@ -481,6 +481,7 @@ def _os_error_line(exc: OSError) -> str:
     expected = {errno.ENOSPC: "free space on that disk", errno.EDQUOT: "free space in the quota",
                 errno.EROFS: "a writable file system", errno.EACCES: "permission to use it",
                 errno.EPERM: "permission to use it", errno.ENOTDIR: "a folder there, not a file",
+                errno.EEXIST: "a folder there, not a file",
                 errno.EISDIR: "a file there, not a folder",
                 errno.ENOENT: "a path that exists"}.get(exc.errno, "a usable path")
     where = f" {exc.filename}" if exc.filename else ""
