@@ -36,7 +36,7 @@ import torch
 from tqdm import tqdm
 
 from bench.errors import BadInput
-from bench.results import atomic_write_text
+from bench.atomic import atomic_write_text
 
 BASELINE_FORMAT = 1
 DEFAULT_SYSTEMS = ("enet", "segnet", "otsu", "watershed")

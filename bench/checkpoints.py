@@ -4,13 +4,13 @@ wrong and what was expected."""
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from bench.atomic import atomic_path
 from bench.errors import BadInput
 from models import create_model
 
@@ -51,9 +51,8 @@ def load_state(path: str | Path, device: str = "cpu"):
 
 def save_atomic(obj: dict, path: Path) -> None:
     """torch.save so that readers find the old file or the new one, never half of one."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def state_dict_of(state, path: str | Path) -> dict:

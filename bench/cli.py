@@ -175,7 +175,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     from bench.datasets import open_dataset
     from bench.environment import run_header
-    from bench.results import atomic_write_text
+    from bench.atomic import atomic_write_text
     from bench.checkpoints import file_sha256
     from bench.train import cached_checkpoint, evaluate_checkpoint
 

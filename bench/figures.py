@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 import textwrap
 import warnings
 from collections import Counter
@@ -52,6 +50,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
+from bench.atomic import atomic_path  # noqa: E402
 from bench.paper import PUBLISHED  # noqa: E402
 
 __all__ = [
@@ -1253,23 +1252,11 @@ def _finish_note_below_legend(fig: Figure, note: str) -> None:
 
 def _save(fig: Figure, out_dir: Path, stem: str) -> Path:
     """PNG and SVG, each written to a temporary name first and then renamed."""
-    paths = {}
     for ext in ("png", "svg"):
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{stem}.", suffix=f".{ext}")
-        os.close(fd)
-        try:
+        with atomic_path(out_dir / f"{stem}.{ext}") as tmp:
             fig.savefig(tmp, format=ext, dpi=DPI, bbox_inches="tight", pad_inches=0.08,
                         metadata={"Date": None} if ext == "svg" else None)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; figures are for reading
-            os.replace(tmp, out_dir / f"{stem}.{ext}")
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        paths[ext] = out_dir / f"{stem}.{ext}"
-    return paths["png"]
+    return out_dir / f"{stem}.png"
 
 
 def _builders(data: Mapping, prediction_dirs: Sequence[Path]) -> list[tuple[str, Callable]]:

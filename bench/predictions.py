@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.results import atomic_write_text
+from bench.atomic import atomic_write_text
 
 VOID = 255
 DEFAULT_IMAGES = 4

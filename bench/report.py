@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.errors import BadInput
-from bench.results import PAPER_FLOPS, TABLES, atomic_write_text, load_results, utc_stamp
+from bench.atomic import atomic_write_text
+from bench.results import PAPER_FLOPS, TABLES, load_results, utc_stamp
 from bench.tables import NOT_MEASURED, build_tables, to_csv, to_latex, to_markdown
 
 __all__ = ["NOT_MEASURED", "load_runs", "render", "write_report", "write_full_report"]

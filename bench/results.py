@@ -13,16 +13,15 @@ import csv
 import datetime as _dt
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.atomic import atomic_write_text
 from bench.errors import BadInput
 from bench.records import READABLE_VERSIONS, SCHEMA_VERSION, TABLES, normalize, row_key
 from bench.store import STORE_NAME, StoreContents, StoreWriter, clean, read_store
 
-__all__ = ["TABLES", "RunResults", "atomic_write_text", "default_run_dir", "load_results",
+__all__ = ["TABLES", "RunResults", "default_run_dir", "load_results",
            "results_data", "rows_to_csv", "utc_stamp"]
 
 PAPER_FLOPS = "paper_flops"  # store table: ENet and SegNet FLOPs at 640x360, for the claim
@@ -35,30 +34,6 @@ def utc_stamp() -> str:
 
 def default_run_dir(dataset: str, root: str | Path = "results/runs") -> Path:
     return Path(root) / f"{utc_stamp()}-{dataset}"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never half of it. Text that
-    cannot be UTF-8 (a path holding a byte that is not) is written with backslash escapes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results are for reading
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def remove_stale_temporaries(folder: Path) -> None:

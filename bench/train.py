@@ -51,7 +51,7 @@ from bench.checkpoints import file_sha256, load_checkpoint, load_state, save_ato
 from bench.errors import BadInput
 from bench.evaluate import autocast, evaluate
 from bench.profiles import Profile, get_profile
-from bench.results import atomic_write_text
+from bench.atomic import atomic_write_text
 from bench.store import FolderLock
 from models import create_model
 

@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.environment import run_header  # noqa: E402
-from bench.results import RunResults, atomic_write_text, rows_to_csv  # noqa: E402
+from bench.atomic import atomic_write_text  # noqa: E402
+from bench.results import RunResults, rows_to_csv  # noqa: E402
 
 
 def sample_row(i: int) -> dict:

@@ -216,3 +216,19 @@ def test_option_parsing():
     for bad in ["0x10", "640", "x", ""]:
         with pytest.raises(BadInput):
             parse_sizes(bad)
+
+
+def test_one_atomic_writer_keeps_the_old_file_when_a_write_fails(tmp_path):
+    from bench.atomic import atomic_path, atomic_write_text
+
+    target = tmp_path / "figure.png"
+    atomic_write_text(target, "old")
+    for error in (RuntimeError("savefig failed"), KeyboardInterrupt()):
+        with pytest.raises(type(error)):
+            with atomic_path(target) as tmp:
+                tmp.write_text("half")
+                raise error
+        assert target.read_text() == "old" and not list(tmp_path.glob(".*.tmp"))
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new"
