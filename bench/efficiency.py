@@ -178,8 +178,7 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
     """Yield one row per (size, precision, batch, mode) for ``name``; failures are rows too.
     ``wanted(width, height, precision, mode, batch)`` picks the cells to measure (a resumed or
     sharded run measures only its own missing cells); default: every cell."""
-    def want(w: int, h: int, p: str, m: str, b: int) -> bool:
-        return wanted is None or wanted(w, h, p, m, b)
+    want = wanted or (lambda *cell: True)
 
     info = get_system(name)
     env = describe(opts.device)

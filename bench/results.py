@@ -91,7 +91,6 @@ class RunResults:
         """A session: the run header of this process, and the cells it plans."""
         self.writer.begin(run, list(plan or []), shard)
         self.contents.sessions.append(run)
-        self.contents.shards.append(shard)
         self.contents.plan = list(dict.fromkeys([*self.contents.plan, *(plan or [])]))
 
     @property
@@ -105,10 +104,6 @@ class RunResults:
         key = key or row_key(table, row)
         self.writer.add(table, key, row)
         self.contents.tables.setdefault(table, {})[key] = row
-
-    def done(self) -> set[str]:
-        """Keys of the cells with a row (measured or failed)."""
-        return self.contents.keys()
 
     def ok(self) -> set[str]:
         """Keys of the cells measured successfully."""

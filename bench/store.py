@@ -180,7 +180,6 @@ def _cut_unfinished_tail(path: Path) -> None:
 class StoreContents:
     sessions: list[dict] = field(default_factory=list)  # run headers, first = the run's
     plan: list[str] = field(default_factory=list)  # union of the sessions' planned cells
-    shards: list[str | None] = field(default_factory=list)
     tables: dict[str, dict[str, dict]] = field(default_factory=dict)  # table -> key -> row
 
     @property
@@ -229,7 +228,6 @@ def read_store(path: str | Path) -> StoreContents:
                            f"older; upgrade segbench to read it")
         if "session" in entry:
             out.sessions.append(entry["session"] or {})
-            out.shards.append(entry.get("shard"))
             plan.update(dict.fromkeys(entry.get("plan") or []))
         elif "table" in entry and isinstance(entry.get("row"), dict):
             out.tables.setdefault(entry["table"], {})[entry.get("key")] = entry["row"]
