@@ -12,7 +12,7 @@ from torch import nn
 
 from bench.atomic import atomic_path
 from bench.errors import BadInput
-from models import create_model
+from bench.systems import create_model
 
 _ZIP, _PICKLE = b"PK\x03\x04", b"\x80"  # torch.save's format, and the legacy pickle one
 EXPECTED = "expected a file written by torch.save holding a state dict"

@@ -16,7 +16,7 @@ DESCRIPTION = ("segbench: compare semantic-segmentation systems (ENet, SegNet, U
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.datasets import DATASETS
     from bench.profiles import PROFILES
-    from models import list_systems
+    from bench.systems import list_systems
 
     systems = list_systems()
     width = max(len(s.name) for s in systems)
@@ -49,7 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                resolve_device, split_list)
     from bench.plan import parse_shard
     from bench.profiles import get_profile
-    from models import get_system
+    from bench.systems import get_system
 
     systems = split_list(args.models) if args.models else list(runner.DEEP_MODELS)
     for name in systems:
@@ -102,11 +102,10 @@ def _train_config(args: argparse.Namespace):
     from bench.options import resolve_device
     from bench.profiles import get_profile
     from bench.train import TrainConfig
-    from models import get_system
+    from bench.systems import require_kind
 
-    if get_system(args.model).kind != "model":
-        raise BadInput(f"'{args.model}' is not a deep model: only deep models are trained and "
-                       f"evaluated from checkpoints (classical methods are scored by `run`)")
+    require_kind(args.model, "model", "only deep models are trained and evaluated from "
+                 "checkpoints (classical methods are scored by `run`)")
     get_dataset_spec(args.dataset, args.data_root)
     profile = get_profile(args.profile)
     for name in ("epochs", "lr_step", "batch_size"):
@@ -137,7 +136,7 @@ def _parse_weights(specs: list[str] | None, systems: list[str]) -> dict[str, str
     """``NAME=PATH`` options -> {name: path}, each name a deep model of the run, each file there."""
     from pathlib import Path
 
-    from models import get_system
+    from bench.systems import get_system
 
     out = {}
     for spec in specs or []:
@@ -211,12 +210,11 @@ def _cmd_train_speed(args: argparse.Namespace) -> int:
     from bench.datasets import get_dataset_spec
     from bench.datasets.base import parse_size
     from bench.options import check_fits, resolve_device, split_list
-    from models import get_system
+    from bench.systems import require_kind
 
     systems = split_list(args.models)
     for name in systems:
-        if get_system(name).kind != "model":
-            raise BadInput(f"'{name}' is not a deep model: only deep models are trained")
+        require_kind(name, "model", "only deep models are trained")
     variants = split_list(args.variants)
     for v in variants:
         if v not in train_speed.VARIANTS:
@@ -494,12 +492,11 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     from bench.interrupts import Terminated, sigterm_as_interrupt
-    from models import UnknownSystemError
 
     try:
         with sigterm_as_interrupt():
             return args.func(args)
-    except (BadInput, UnknownSystemError) as exc:
+    except BadInput as exc:
         print(f"segbench: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

@@ -22,7 +22,7 @@ from bench.measure.latency import LatencyPolicy, measure_latency
 from bench.measure.memory import peak_memory
 from bench.measure.params import parameter_report
 from bench.options import PRECISIONS
-from models import any_size, create_model, get_system
+from bench.systems import any_size, create_model, get_system
 from models.calibrate import calibrate_bn
 
 MODES = ("eager", "compile", "cudagraphs")
@@ -233,7 +233,7 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
     resolution. No parameters (the learned protocol's region classifier is counted in its
     accuracy rows) and no FLOPs: not applicable to these algorithms, never 0."""
     from bench.datasets import open_dataset
-    from classical.base import create_method
+    from bench.systems import create_method
 
     row = {"device": "cpu", "batch": 1, "precision": "uint8", "mode": "eager", "params": 0,
            "params_used": 0, "gflops": None, "gmacs": None,

@@ -1,7 +1,6 @@
 """What a result was measured on: versions, device, CPU, threads, git commit. Recorded in every run."""
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
 import platform
@@ -12,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 
 import torch
+
+from models.threads import torch_threads  # noqa: F401  (re-exported: the harness's helper)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,16 +108,3 @@ def run_header(device: str) -> dict:
         "segbench": _version("segbench"),
         **describe(device),
     }
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Run torch's CPU ops on ``n`` threads inside the block; the count is restored after."""
-    before = torch.get_num_threads()
-    if before != n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if before != n:
-            torch.set_num_threads(before)

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from bench import interrupts
 from bench.claims import FLOPS_SIZE
-from bench.datasets import get_dataset_spec
+from bench.datasets.loader import get_dataset_spec
 from bench.efficiency import EfficiencyOptions, build, flop_fields, measure_system
 from bench.environment import run_header
 from bench.errors import BadInput
@@ -79,7 +79,7 @@ SETTINGS = ("dataset", "profile", "seed", "device", "device_name", "threads", "c
 
 
 def sweep_of(config: RunConfig) -> Sweep:
-    from models import get_system
+    from bench.systems import get_system
 
     return Sweep(systems=list(config.systems),
                  kinds={n: get_system(n).kind for n in config.systems}, device=config.device,
@@ -268,7 +268,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
     from bench.datasets import open_dataset
     from bench.predictions import PredictionWriter
     from bench.profiles import get_profile
-    from models import get_system
+    from bench.systems import get_system
 
     profile = get_profile(config.profile)
     synthetic = config.dataset == "synthetic"
@@ -291,7 +291,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
 
 
 def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, saved) -> dict:
-    from classical.base import evaluate_classical
+    from bench.measure.classical import evaluate_classical
 
     name, protocol = cell.system, cell.protocol
     base = {"system": name, "kind": "classical", "dataset": config.dataset, "split": "test",

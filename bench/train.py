@@ -53,7 +53,7 @@ from bench.evaluate import autocast, evaluate
 from bench.profiles import Profile, get_profile
 from bench.atomic import atomic_write_text
 from bench.store import FolderLock
-from models import create_model
+from bench.systems import create_model
 
 def cache_root() -> Path:
     """$SEGBENCH_CACHE, else ~/.cache/segbench."""
@@ -76,7 +76,7 @@ def _source_hash(paths) -> str:
 
 def model_definition_hash(system: str) -> str:
     """Hash of the source that defines ``system`` (its module, and smp's version for smp ones)."""
-    from models import get_system
+    from bench.systems import get_system
 
     builder = get_system(system).builder
     module = inspect.getmodule(builder)
@@ -305,7 +305,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
 
 def _train(cfg: TrainConfig, progress: bool, held: contextlib.ExitStack) -> TrainResult:
     from bench.datasets import class_frequencies, class_weights
-    from models import any_size, get_system
+    from bench.systems import any_size, get_system
 
     profile, recipe, train_set, train_mem, val_mem, key, out = _prepare(cfg)
     epochs, batch = recipe["epochs"], recipe["batch_size"]
@@ -479,7 +479,7 @@ def evaluate_checkpoint(system: str, path: str | Path, dataset, *, device: str =
                         **kwargs) -> dict:
     """Metrics of a trained checkpoint on ``dataset`` (a dataset or a MemorySplit): loaded,
     wrapped to take any size, scored by :func:`bench.evaluate.evaluate` (``kwargs`` go there)."""
-    from models import any_size, get_system
+    from bench.systems import any_size, get_system
 
     model = load_checkpoint(system, dataset.spec.num_classes, path, device)
     return evaluate(any_size(model, get_system(system).input_divisor), dataset, device=device,

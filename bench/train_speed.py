@@ -36,7 +36,7 @@ VARIANTS = ("fp32", "channels_last", "bf16", "compile", "compile_cl", "compile_b
 def time_training(system: str, split, variant: str, *, batch: int = 10, steps: int = 8,
                   warmup: int = 2, device: str = "cpu", seed: int = 0) -> dict:
     """One row: the median step time of ``steps`` real training steps after ``warmup``."""
-    from models import any_size, create_model, get_system
+    from bench.systems import any_size, create_model, get_system
 
     if variant not in VARIANTS:
         raise BadInput(f"unknown variant '{variant}': expected one of {', '.join(VARIANTS)}")

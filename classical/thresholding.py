@@ -3,7 +3,7 @@
 Each method computes pixel classes (grey-level bands, or colour clusters), then turns them into
 spatially coherent regions: connected components of equal class (``skimage.measure.label``,
 4-connectivity), with components under ``min_size`` pixels dissolved into their nearest
-neighbours (:func:`classical.base.merge_small_regions`). The grey image is smoothed first
+neighbours (:func:`classical.regions.merge_small_regions`). The grey image is smoothed first
 (Gaussian, ``sigma`` pixels) so that sensor noise does not shatter flat areas into specks.
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 from skimage import filters
 
-from classical.base import ClassicalMethod, connected_regions, merge_small_regions
+from classical.base import ClassicalMethod
+from classical.regions import connected_regions, merge_small_regions
 from models.registry import register_classical
 
 NOTES = ("classical, no parameters; pixel classes -> connected components (4-connected), "

@@ -3,6 +3,11 @@
 Modelled on timm's ``register_model`` / ``create_model``: each module registers thin builders with a
 decorator, and the registry holds the metadata that the harness and ``bench list`` need.
 
+The registry imports nothing of this project. It holds what has been registered: importing
+``models`` registers the deep models, importing ``classical`` the classical methods (which import
+this module to register themselves). ``bench.systems`` imports both, so the harness sees every
+system; code that imports only ``models`` sees the deep models only.
+
     >>> from models import create_model, list_systems
     >>> model = create_model("enet", num_classes=11)
     >>> [s.name for s in list_systems(kind="model")]
@@ -10,7 +15,6 @@ decorator, and the registry holds the metadata that the harness and ``bench list
 from __future__ import annotations
 
 import difflib
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -53,9 +57,6 @@ class UnknownSystemError(KeyError):
 
 
 _REGISTRY: dict[str, SystemInfo] = {}
-# Packages whose import registers systems; loaded on first lookup so that importing
-# ``models.registry`` alone stays cheap and free of import cycles.
-_PROVIDERS = ("models", "classical")
 
 
 def register(name: str, *, kind: str, description: str, paper: str, input_divisor: int = 1,
@@ -90,14 +91,8 @@ def register_classical(name: str, **meta: Any):
     return register(name, kind="classical", **meta)
 
 
-def _load_providers() -> None:
-    for module in _PROVIDERS:
-        importlib.import_module(module)
-
-
 def list_systems(kind: str | None = None) -> list[SystemInfo]:
     """Every registered system (optionally of one kind), sorted by kind then name."""
-    _load_providers()
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     rows = [s for s in _REGISTRY.values() if kind is None or s.kind == kind]
@@ -109,7 +104,6 @@ def system_names(kind: str | None = None) -> list[str]:
 
 
 def get_system(name: str) -> SystemInfo:
-    _load_providers()
     try:
         return _REGISTRY[name]
     except KeyError:

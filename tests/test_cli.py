@@ -32,6 +32,19 @@ def test_list_shows_every_system_with_kind_description_and_paper(capsys):
     assert "camvid" in out and "paper" in out
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["eval", "--model", "otsu", "--dataset", "synthetic"], "'otsu' is not a deep model"),
+    (["train", "--model", "watershed", "--dataset", "synthetic"], "'watershed' is not a deep model"),
+    (["eval", "--model", "enett", "--dataset", "synthetic"], "Did you mean 'enet'"),
+])
+def test_a_classical_or_unknown_name_where_a_deep_model_is_needed_is_one_line(args, expected,
+                                                                             capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0], err
+    assert "expected one of" in err[0] or "Known systems" in err[0]
+
+
 def test_unknown_model_exits_2_with_the_known_names():
     result = bench("run", "--models", "enet,notamodel", "--skip", "efficiency")
     assert result.returncode == 2

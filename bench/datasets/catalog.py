@@ -5,7 +5,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.errors import BadInput
 
 CAMVID_CLASSES = ("Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence",
                   "Car", "Pedestrian", "Bicyclist")
@@ -50,22 +49,6 @@ DATASETS: dict[str, DatasetSpec] = {
         "cityscapes", "Cityscapes fine annotations, labelIds mapped to the 19 trainIds",
         CITYSCAPES_CLASSES, 255, CITYSCAPES_PALETTE, "cityscapes", (2048, 1024)),
 }
-
-
-def get_dataset_spec(name: str, data_root: str | Path | None = None) -> DatasetSpec:
-    """The spec of a known dataset; for ``folder``, read from the folder's classes.json."""
-    if name == "folder":
-        if data_root is None:
-            raise BadInput("--dataset folder needs --data-root DIR: the folder holding images/, "
-                           "masks/ and classes.json")
-        from bench.datasets.folder import FolderDataset
-
-        return FolderDataset(data_root, "train").spec
-    try:
-        return DATASETS[name]
-    except KeyError:
-        known = ", ".join([*DATASETS, "folder"])
-        raise BadInput(f"unknown dataset '{name}': expected one of {known}") from None
 
 
 def resolve_data_root(cli_value: str | None) -> Path:

@@ -1,4 +1,4 @@
-"""Opening a dataset by name, and a DataLoader for it.
+"""Opening a dataset by name, its spec by name, and a DataLoader for it.
 
 ``open_dataset(name, split, data_root=None, size=None, seed=0, transform=None, **kw)``:
 
@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
 from bench.datasets.base import SegmentationDataset, Transform
+from bench.datasets.catalog import DATASETS, DatasetSpec
 from bench.errors import BadInput
 
 DATASET_NAMES = ("camvid", "cityscapes", "synthetic", "folder")
@@ -37,6 +39,21 @@ def open_dataset(name: str, split: str, data_root=None, size=None, seed: int = 0
         from bench.datasets.folder import FolderDataset
         return FolderDataset(data_root, split, size=size, transform=transform, **kw)
     raise BadInput(f"unknown dataset '{name}': expected one of {', '.join(DATASET_NAMES)}")
+
+
+def get_dataset_spec(name: str, data_root: str | Path | None = None) -> DatasetSpec:
+    """The spec of a known dataset; for ``folder``, read from the folder's classes.json."""
+    if name == "folder":
+        if data_root is None:
+            raise BadInput("--dataset folder needs --data-root DIR: the folder holding images/, "
+                           "masks/ and classes.json")
+        from bench.datasets.folder import FolderDataset
+        return FolderDataset(data_root, "train").spec
+    try:
+        return DATASETS[name]
+    except KeyError:
+        known = ", ".join([*DATASETS, "folder"])
+        raise BadInput(f"unknown dataset '{name}': expected one of {known}") from None
 
 
 def _seed_worker(worker_id: int) -> None:
