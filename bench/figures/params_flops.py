@@ -1,0 +1,123 @@
+"""Figure ``params_flops``: parameters and GFLOPs per system (log bars) with the ENet paper's
+values beside them."""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from bench.figures.rows import is_classical, is_ok, num, size_label, size_of, table_rows
+from bench.figures.style import figure_style, finish, plain_log_axis, system_colors
+from bench.paper import PUBLISHED
+
+# The ENet paper's published values (Paszke et al. 2016, Table 2/3, 3x640x360 input), drawn as
+# "paper" markers: the only numbers in the figures that do not come from a results row.
+PAPER_VALUES = PUBLISHED  # the ENet paper's parameters and GFLOPs (bench.paper)
+PAPER_FLOPS_SIZE = (640, 360)
+
+
+def _flops_row(rows: list[dict]) -> dict | None:
+    with_flops = [r for r in rows if num(r.get("gflops")) is not None and size_of(r)]
+    if not with_flops:
+        return None
+    ok = [r for r in with_flops if is_ok(r)] or with_flops
+    at_paper = [r for r in ok if size_of(r) == PAPER_FLOPS_SIZE]
+    if at_paper:
+        return at_paper[0]
+    return max(ok, key=lambda r: (size_of(r)[0] * size_of(r)[1], size_of(r)[0]))
+
+
+def params_flops_figure(data: Mapping) -> Figure | None:
+    """Parameters (M) and GFLOPs per image, log bars per system, the paper's values as
+    diamonds. None when no deep model has a parameter or FLOP count."""
+    eff = table_rows(data, "efficiency")
+    systems = list(dict.fromkeys(r["system"] for r in eff if r.get("system")))
+    if not systems:
+        return None
+    entries = []
+    for s in systems:
+        rows = [r for r in eff if r.get("system") == s]
+        classical = any(is_classical(r) for r in rows)
+        ok_params = [v for r in rows if is_ok(r) and (v := num(r.get("params"))) is not None]
+        any_params = [v for r in rows if (v := num(r.get("params"))) is not None]
+        params = (ok_params or any_params or [None])[0]
+        frow = None if classical else _flops_row(rows)
+        entries.append({"system": s, "classical": classical,
+                        "params_m": None if classical or params is None else params / 1e6,
+                        "gflops": num(frow["gflops"]) if frow else None,
+                        "size": size_of(frow) if frow else None,
+                        "counter": frow.get("flops_counter") if frow else None})
+    if not any(e["params_m"] or e["gflops"] for e in entries if not e["classical"]):
+        return None
+    colors = system_colors(data)
+    sizes = list(dict.fromkeys(e["size"] for e in entries if e["size"]))
+    common = sizes[0] if len(sizes) == 1 else None
+    with figure_style():
+        fig, axes = plt.subplots(1, 2, figsize=(9.5, 1.4 + 0.42 * len(entries)), sharey=True)
+        y = np.arange(len(entries))
+        paper_drawn = False
+        for ax, key, paper_key in ((axes[0], "params_m", "params_m"),
+                                   (axes[1], "gflops", "gflops")):
+            values = [e[key] for e in entries if e[key]]
+            papers = [PAPER_VALUES[e["system"]][paper_key] for e in entries
+                      if e["system"] in PAPER_VALUES]
+            every = values + papers
+            if every:
+                lo = 10.0 ** math.floor(math.log10(min(every)) - 0.3)
+                hi = 10.0 ** math.ceil(math.log10(max(every)) + 0.6)
+            else:
+                lo, hi = 0.1, 10.0
+            ax.set_xscale("log")
+            ax.set_xlim(lo, hi)
+            for k, e in enumerate(entries):
+                v = e[key]
+                if e["classical"]:
+                    ax.text(lo * 1.15, k, "n/a (classical)", va="center", ha="left",
+                            fontstyle="italic", color="#666666")
+                    continue
+                if v is None or v <= 0:
+                    ax.text(lo * 1.15, k, "not measured", va="center", ha="left",
+                            fontstyle="italic", color="#666666")
+                    continue
+                ax.barh(k, v - lo, left=lo, height=0.6, color=colors.get(e["system"], "C0"),
+                        edgecolor="none", zorder=2)
+                label = f"{v:.3g}"
+                if key == "gflops" and common is None and e["size"]:
+                    label += f" @ {size_label(e['size'])}"
+                end = v
+                comparable = key == "params_m" or e["size"] == PAPER_FLOPS_SIZE
+                if e["system"] in PAPER_VALUES and comparable:
+                    paper = PAPER_VALUES[e["system"]][paper_key]
+                    ax.scatter([paper], [k], marker="D", s=36, color="black", zorder=5)
+                    paper_drawn = True
+                    end = max(v, paper)
+                    label += f" (paper {paper:g})"
+                ax.annotate(label, (end, k), xytext=(6, 0), textcoords="offset points",
+                            va="center", ha="left", fontsize=plt.rcParams["font.size"] * 0.85)
+            plain_log_axis(ax.xaxis)
+            ax.grid(axis="y", visible=False)
+        axes[0].set_yticks(y, [e["system"] for e in entries])
+        axes[0].set_ylim(len(entries) - 0.5, -0.5)
+        axes[0].set_xlabel("parameters (millions, log scale)")
+        axes[0].set_title("Parameters")
+        at = (f"at {size_label(common)}" if common
+              else "at 640x360 where measured, else the largest size run (labelled)")
+        axes[1].set_xlabel(f"GFLOPs per image (log scale), {at}")
+        axes[1].set_title("Compute (2 FLOPs per multiply-add)")
+        fig.suptitle("Model size and compute per system", fontweight="bold")
+        if paper_drawn:
+            axes[1].legend([Line2D([], [], linestyle="none", marker="D", color="black")],
+                           ["paper (ENet paper,\n3x640x360)"], loc="upper left",
+                           bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        counters = sorted({e["counter"] for e in entries if e["counter"]})
+        notes = []
+        if counters:
+            notes.append(f"FLOPs counted with {', '.join(counters)}; the paper's values are "
+                         "for a 3x640x360 input" + ("." if any(
+                             e["size"] == PAPER_FLOPS_SIZE for e in entries) else
+                             ", not drawn beside FLOPs counted at another size."))
+        return finish(fig, notes)
