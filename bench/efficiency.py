@@ -22,6 +22,7 @@ from bench.measure.latency import LatencyPolicy, measure_latency
 from bench.measure.memory import peak_memory
 from bench.measure.params import parameter_report
 from bench.options import PRECISIONS
+from bench.records import error_text, failed_row
 from bench.systems import any_size, create_model, get_system
 from models.calibrate import calibrate_bn
 
@@ -42,10 +43,6 @@ class EfficiencyOptions:
     data_root: str | None = None
     repeats: int = 1  # timed rounds per cell
     policy: LatencyPolicy = field(default_factory=LatencyPolicy)
-
-
-def failure(exc: BaseException) -> dict:
-    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".strip()[:500]}
 
 
 CALIBRATION_INPUT = (2, 3, 96, 128)  # batch, channels, H, W of the BatchNorm calibration
@@ -85,7 +82,7 @@ def flop_fields(model: nn.Module, width: int, height: int, with_fvcore: bool) ->
             fields.update({"gflops_fvcore": fv.gflops, "flops_fvcore_not_counted": fv.not_counted,
                            "gflops_fvcore_conv": conv_flops(fv) / 1e9})
         except Exception as exc:  # the cross-check must not cost the primary numbers
-            fields["flops_fvcore_error"] = failure(exc)["error"]
+            fields["flops_fvcore_error"] = error_text(exc)
     return fields
 
 
@@ -199,7 +196,7 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
         params = parameter_report(model, torch.randn(1, 3, 64, 96))
     except Exception as exc:  # a system that cannot even be built is one failed row
         traceback.print_exc()
-        yield {**base, **failure(exc)}
+        yield failed_row(exc, **base)
         return
 
     for width, height in opts.sizes:
@@ -211,7 +208,7 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
         try:
             flops = flop_fields(model, width, height, opts.fvcore)
         except Exception as exc:
-            flops = {"flops_error": failure(exc)["error"]}
+            flops = {"flops_error": error_text(exc)}
         for precision in opts.precisions:
             for mode in opts.modes:
                 for batch in opts.batch_sizes:
@@ -253,7 +250,7 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
         return {**row, "width": width, "height": height, "run_width": width,
                 "run_height": height, **latency, **peak_memory(fn, "cpu"), "status": "ok"}
     except Exception as exc:
-        return {**row, **failure(exc)}
+        return failed_row(exc, **row)
 
 
 @contextlib.contextmanager
@@ -290,9 +287,9 @@ def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height:
             fn, extra = make_forward(runnable, x, mode)
             finite = bool(torch.isfinite(_first_tensor(fn()).float()).all())
             if not finite:  # an overflow: a timing of inf and NaN is no model's timing
-                return {"tf32": precision == "tf32", "outputs_finite": False,
-                        **failure(FloatingPointError(
-                            f"non-finite outputs in {precision} at {width}x{height}"))}
+                return failed_row(FloatingPointError(
+                    f"non-finite outputs in {precision} at {width}x{height}"),
+                    tf32=precision == "tf32", outputs_finite=False)
             latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy,
                                       repeats=opts.repeats)
             # CUDA graphs: a replay allocates nothing; the memory is that of the capture
@@ -301,7 +298,7 @@ def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height:
         return {**latency, **memory, **extra, "tf32": precision == "tf32",
                 "outputs_finite": True, "status": "ok"}
     except Exception as exc:  # out of memory, an unsupported dtype on this device, ...
-        return failure(exc)
+        return failed_row(exc)
     finally:
         runnable = x = fn = None  # noqa: F841  (drop references before freeing)
         _free(device)

@@ -171,6 +171,22 @@ RECORDS: dict[str, type[Record]] = {r.table: r for r in
                                      TrainingRecord)}
 
 
+ERROR_CHARS = 500  # a failed row's ``error``: enough for the reason, short enough for a table
+
+
+def error_text(reason: BaseException | str) -> str:
+    """One line for a failure: ``Type: message`` of an exception, or the reason given."""
+    text = (f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException)
+            else str(reason))
+    return " ".join(text.split())[:ERROR_CHARS]
+
+
+def failed_row(reason: BaseException | str, **fields: Any) -> dict:
+    """The one way to record a cell that failed: its identifying ``fields``, ``status`` failed
+    and the ``error`` (so the run goes on and the report says why)."""
+    return {**fields, "status": "failed", "error": error_text(reason)}
+
+
 def normalize(table: str, row: dict) -> dict:
     """``row`` with every declared column of its table (None where missing), extras after."""
     return record_type(table).from_row(row).to_row()

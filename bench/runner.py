@@ -24,7 +24,7 @@ from bench.errors import BadInput
 from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
 from bench.plan import Cell, Shard, Sweep, parse_shard, weights_tag
-from bench.records import row_key, training_key
+from bench.records import failed_row, row_key, training_key
 from bench.report import write_full_report, write_report
 from bench.results import (PAPER_FLOPS, RunResults, default_run_dir, load_results,
                            remove_stale_temporaries, utc_stamp)
@@ -308,7 +308,7 @@ def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, 
                 "inference_size": _stored_size(test), "status": "ok"}
     except Exception as exc:  # one method failing must not lose the others
         traceback.print_exc()
-        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
+        return failed_row(exc, **base)
 
 
 def _score_model(config: RunConfig, cell: Cell, profile, test, saved,
@@ -347,7 +347,7 @@ def _score_model(config: RunConfig, cell: Cell, profile, test, saved,
         raise  # bad data is the user's to fix: exit 2, the rows so far are saved
     except Exception as exc:  # one model failing to train must not lose the others
         traceback.print_exc()
-        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
+        return failed_row(exc, **base)
 
 
 def _stored_size(dataset) -> str:
@@ -371,6 +371,6 @@ def _isolated(name: str, num_classes: int, opts: EfficiencyOptions,
                 if rows_path.exists() else [])
         if proc.returncode != 0:
             reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            rows.append({"system": name, "device": opts.device, "status": "failed",
-                         "error": f"worker exited with {proc.returncode}: {reason}"[:500]})
+            rows.append(failed_row(f"worker exited with {proc.returncode}: {reason}",
+                                   system=name, device=opts.device))
         return rows
