@@ -75,6 +75,7 @@ class DeepLabV3Plus(nn.Module):
 
 @register_model(
     "deeplabv3plus",
+    family="heavy",
     description="DeepLabv3+: ResNet-101 at output stride 16, ASPP (rates 6, 12, 18, image "
                 "pooling), decoder with two 3x3 convs",
     paper="Chen, Zhu, Papandreou, Schroff, Adam 2018, Encoder-Decoder with Atrous Separable "

@@ -246,6 +246,7 @@ class ENet(nn.Module):
 
 @register_model(
     "enet",
+    family="real-time",
     description="ENet: real-time encoder-decoder with bottlenecks, dilations and max-unpooling",
     paper="Paszke et al. 2016, ENet: A Deep Neural Network Architecture for Real-Time Semantic "
           "Segmentation, arXiv:1606.02147",

@@ -72,6 +72,7 @@ class PSPNet(nn.Module):
 
 @register_model(
     "pspnet",
+    family="heavy",
     description="PSPNet: dilated ResNet-101 (output stride 8), pyramid pooling (bins 1, 2, 3, "
                 "6), the authors' 3x3 head",
     paper="Zhao, Shi, Qi, Wang, Jia 2017, Pyramid Scene Parsing Network, CVPR, arXiv:1612.01105",

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 KINDS = ("model", "classical")
+#: What reports group systems by: ENet's class, the accurate heavy models it is compared with,
+#: instance models scored as semantic ones, and classical methods.
+FAMILIES = ("real-time", "heavy", "instance", "classical")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class SystemInfo:
     min_size: int = 1  # smallest H or W the system accepts (after padding)
     capabilities: Capabilities = Capabilities()
     notes: str = ""  # what the entry is, in a sentence or two (encoder, output stride, ...)
+    family: str = "classical"  # one of FAMILIES
 
 
 class UnknownSystemError(KeyError):
@@ -60,18 +64,22 @@ _REGISTRY: dict[str, SystemInfo] = {}
 
 
 def register(name: str, *, kind: str, description: str, paper: str, input_divisor: int = 1,
-             min_size: int = 1, capabilities: Capabilities | None = None, notes: str = ""):
+             min_size: int = 1, capabilities: Capabilities | None = None, notes: str = "",
+             family: str | None = None):
     """Decorator that registers a builder under ``name`` with its metadata."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if name != name.lower():
         raise ValueError(f"system names are lower case, got {name!r}")
+    family = family or ("classical" if kind == "classical" else "heavy")
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
 
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
             raise ValueError(f"system '{name}' is registered twice")
         _REGISTRY[name] = SystemInfo(name, kind, description, paper, builder, input_divisor,
-                                     min_size, capabilities or Capabilities(), notes)
+                                     min_size, capabilities or Capabilities(), notes, family)
         return builder
 
     return decorator

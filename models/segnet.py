@@ -91,6 +91,7 @@ class SegNet(nn.Module):
 
 @register_model(
     "segnet",
+    family="heavy",
     description="SegNet: VGG16-BN encoder, mirrored decoder upsampling with max-pooling indices",
     paper="Badrinarayanan, Kendall, Cipolla 2017, SegNet: A Deep Convolutional Encoder-Decoder "
           "Architecture for Image Segmentation, TPAMI, arXiv:1511.00561",

@@ -84,6 +84,7 @@ class UNet(nn.Module):
 
 @register_model(
     "unet",
+    family="heavy",
     description="U-Net: contracting path, expanding path of up-convolutions with four skip "
                 "connections (the paper's network, written here)",
     paper="Ronneberger, Fischer, Brox 2015, U-Net: Convolutional Networks for Biomedical Image "

@@ -136,3 +136,12 @@ def test_the_harness_sees_every_system():
     kinds = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.split()
     assert kinds == ["classical", "model"]
+
+
+MAX_LINES = 700
+
+
+def test_no_module_is_over_700_lines():
+    long = {str(p.relative_to(ROOT)): n for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"split these modules (one concern each): {long}"

@@ -63,3 +63,15 @@ def test_registering_twice_or_badly_fails():
 def test_builder_kwargs_reach_smp():
     model = models.create_model("pspnet", 11, encoder="resnet18")
     assert sum(p.numel() for p in model.parameters()) < 20e6
+
+
+def test_every_system_has_a_family_and_a_bad_family_is_refused():
+    from bench.systems import list_systems
+    from models.registry import FAMILIES
+
+    families = {s.name: s.family for s in list_systems()}
+    assert set(families.values()) <= set(FAMILIES)
+    assert families["enet"] == "real-time" and families["segnet"] == "heavy"
+    assert families["otsu"] == "classical"
+    with pytest.raises(ValueError, match="family must be one of"):
+        register("x-bad-family", kind="model", description="", paper="", family="fast")

@@ -52,5 +52,5 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def resolve_data_root(cli_value: str | None) -> Path:
-    """--data-root, else $SEGBENCH_DATA, else ./data (DESIGN.md)."""
+    """--data-root, else $SEGBENCH_DATA, else ./data (the README's data section)."""
     return Path(cli_value or os.environ.get("SEGBENCH_DATA") or "data")
