@@ -4,12 +4,14 @@ On a GPU each iteration is timed with CUDA events around it; on a CPU with ``per
 (the caller fixes the thread count). The loop's decisions use the measured times themselves, so a
 fake timer drives it exactly in tests.
 """
+
 from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -44,6 +46,17 @@ def cpu_timer(fn: Callable[[], object]) -> float:
     start = time.perf_counter_ns()
     fn()
     return (time.perf_counter_ns() - start) / 1e6
+
+
+def thread_cpu_timer(fn: Callable[[], object]) -> float:
+    """The CPU time of the calling thread while ``fn`` runs, in milliseconds: for work on one
+    thread, its latency without the time other processes held the core. On a shared machine
+    the wall clock of a short workload depends on where the scheduler's time slices fall (on 2
+    cores with 4 busy processes, a 2 ms reference took from 2.4 to 18 ms by the wall clock,
+    2.4 to 2.7 ms of CPU time). It does not count waiting (sleep, I/O, other threads)."""
+    start = time.thread_time_ns()
+    fn()
+    return (time.thread_time_ns() - start) / 1e6
 
 
 class CudaTimer:
@@ -82,8 +95,11 @@ def warm_up(fn: Callable[[], object], timer: Timer, policy: LatencyPolicy) -> li
         elapsed = sum(times) / 1e3
         if elapsed >= policy.warmup_max_s:
             return times
-        if (len(times) >= policy.warmup_min_iters and elapsed >= policy.warmup_min_s
-                and _stable(times, policy.stable_rel)):
+        if (
+            len(times) >= policy.warmup_min_iters
+            and elapsed >= policy.warmup_min_s
+            and _stable(times, policy.stable_rel)
+        ):
             return times
 
 
@@ -115,9 +131,15 @@ def summarize(times_ms: list[float], batch: int = 1) -> dict:
     }
 
 
-def measure_latency(fn: Callable[[], object], *, device: str = "cpu", batch: int = 1,
-                    policy: LatencyPolicy = LatencyPolicy(), timer: Timer | None = None,
-                    repeats: int = 1) -> dict:
+def measure_latency(
+    fn: Callable[[], object],
+    *,
+    device: str = "cpu",
+    batch: int = 1,
+    policy: LatencyPolicy = LatencyPolicy(),
+    timer: Timer | None = None,
+    repeats: int = 1,
+) -> dict:
     """Warm up ``fn``, time it in ``repeats`` rounds, and return the statistics over every timed
     iteration, with each round's median and their spread (max - min over the median): a noise
     estimate for machines shared with other work."""
@@ -129,14 +151,16 @@ def measure_latency(fn: Callable[[], object], *, device: str = "cpu", batch: int
     times = [t for r in rounds for t in r]
     stats = summarize(times, batch)
     medians = [float(np.median(r)) for r in rounds]
-    stats.update({
-        "warmup_n": len(warm),
-        "warmup_ms_first": warm[0],
-        "latency_capped": any(len(r) < policy.min_iters for r in rounds),
-        "latency_rounds": repeats,
-        "latency_round_medians_ms": medians,
-        "latency_round_spread": (max(medians) - min(medians)) / stats["latency_ms_median"],
-    })
+    stats.update(
+        {
+            "warmup_n": len(warm),
+            "warmup_ms_first": warm[0],
+            "latency_capped": any(len(r) < policy.min_iters for r in rounds),
+            "latency_rounds": repeats,
+            "latency_round_medians_ms": medians,
+            "latency_round_spread": (max(medians) - min(medians)) / stats["latency_ms_median"],
+        }
+    )
     return stats
 
 
@@ -160,9 +184,13 @@ def _run_for(fn: Callable[[], object], timer: Timer, seconds: float, min_iters: 
     return times
 
 
-def relative_latency(fn: Callable[[], object], reference: Callable[[], object], *,
-                     policy: RelativePolicy = RelativePolicy(),
-                     timer: Timer | None = None) -> dict:
+def relative_latency(
+    fn: Callable[[], object],
+    reference: Callable[[], object],
+    *,
+    policy: RelativePolicy = RelativePolicy(),
+    timer: Timer | None = None,
+) -> dict:
     """Latency of ``fn`` as a multiple of ``reference``'s, measured in alternating rounds in the
     same process, so that a change of machine speed or load during the measurement hits both.
 
@@ -181,6 +209,43 @@ def relative_latency(fn: Callable[[], object], reference: Callable[[], object], 
         ref_ms.append(r)
         fn_ms.append(m)
     rel = float(np.median(ratios))
-    return {"latency_rel": rel, "latency_rel_rounds": ratios,
-            "latency_rel_spread": (max(ratios) - min(ratios)) / rel,
-            "latency_ms": float(np.median(fn_ms)), "reference_ms": float(np.median(ref_ms))}
+    q25, q75 = (float(q) for q in np.percentile(ratios, [25, 75]))
+    return {
+        "latency_rel": rel,
+        "latency_rel_rounds": ratios,
+        "latency_rel_spread": (max(ratios) - min(ratios)) / rel,
+        "latency_rel_q25": q25,
+        "latency_rel_q75": q75,
+        "latency_rel_iqr": (q75 - q25) / rel,
+        "latency_ms": float(np.median(fn_ms)),
+        "reference_ms": float(np.median(ref_ms)),
+    }
+
+
+def thread_speedup(
+    fn: Callable[[], object],
+    threads: int,
+    *,
+    min_iters: int = 3,
+    min_s: float = 0.25,
+    timer: Timer | None = None,
+) -> float:
+    """How much faster ``fn`` runs on ``threads`` torch threads than on one: the median time on
+    one thread over the median on ``threads``, timed alternately (one iteration of each in
+    turn, after one of each to warm up) for at least ``min_iters`` pairs and ``min_s`` seconds.
+    Below 1 on a machine whose cores other work holds: a multi-threaded timing there measures
+    the scheduler more than the workload."""
+    from bench.environment import torch_threads
+
+    timer = timer or cpu_timer
+    one: list[float] = []
+    many: list[float] = []
+    for n in (1, threads):  # warm-up, not kept
+        with torch_threads(n):
+            timer(fn)
+    while len(one) < min_iters or (sum(one) + sum(many)) / 1e3 < min_s:
+        with torch_threads(1):
+            one.append(timer(fn))
+        with torch_threads(threads):
+            many.append(timer(fn))
+    return float(np.median(one) / np.median(many))

@@ -6,9 +6,10 @@ convolutional net of the kind the suite measures (3x3 convolutions, batch norm, 
 downsampling and a bilinear upsampling back), with weights fixed by a seed. Never change it:
 baselines store ratios to it under ``REFERENCE_NAME``; a new design needs a new name.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -23,14 +24,18 @@ class ReferenceNet(nn.Module):
         layers: list[nn.Module] = []
         channels = [3, width // 2, width, width, 2 * width, 2 * width]
         for i, (a, b) in enumerate(zip(channels, channels[1:])):
-            layers += [nn.Conv2d(a, b, 3, stride=2 if i in (0, 2, 3) else 1, padding=1,
-                                 bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(a, b, 3, stride=2 if i in (0, 2, 3) else 1, padding=1, bias=False),
+                nn.BatchNorm2d(b),
+                nn.ReLU(inplace=True),
+            ]
         self.features = nn.Sequential(*layers)
         self.head = nn.Conv2d(channels[-1], 12, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(self.head(self.features(x)), size=x.shape[-2:], mode="bilinear",
-                             align_corners=False)
+        return F.interpolate(
+            self.head(self.features(x)), size=x.shape[-2:], mode="bilinear", align_corners=False
+        )
 
 
 def reference_workload(width: int, height: int, seed: int = 0) -> Callable[[], torch.Tensor]:
@@ -44,4 +49,5 @@ def reference_workload(width: int, height: int, seed: int = 0) -> Callable[[], t
     def fn() -> torch.Tensor:
         with torch.inference_mode():
             return net(x)
+
     return fn
