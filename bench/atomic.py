@@ -1,12 +1,13 @@
 """Writing a file so that readers see the old content or the new, never half of it: the one
 helper every writer of results, reports, figures and checkpoints goes through."""
+
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 def _umask() -> int:
@@ -37,8 +38,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Text, flushed to disk before the rename. Text that cannot be UTF-8 (a path holding a byte
     that is not) is written with backslash escapes."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as f,
+    ):
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())

@@ -13,6 +13,7 @@ workers, not on a resumed run. Normalisation with the ImageNet statistics follow
 
 The epoch order is a permutation drawn from ``(seed, epoch)`` alone (:func:`epoch_order`).
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.datasets.base import IMAGENET_MEAN, IMAGENET_STD, SegmentationDataset
+from bench.datasets.catalog import DatasetSpec
 
 
 @dataclass
@@ -31,7 +33,7 @@ class MemorySplit:
 
     images: torch.Tensor
     labels: torch.Tensor
-    spec: object
+    spec: DatasetSpec
     split: str
 
     def __len__(self) -> int:
@@ -43,8 +45,9 @@ class MemorySplit:
         return int(self.images.shape[-1]), int(self.images.shape[-2])
 
 
-def load_split(dataset: SegmentationDataset, device: str | torch.device = "cpu",
-               threads: int | None = None) -> MemorySplit:
+def load_split(
+    dataset: SegmentationDataset, device: str | torch.device = "cpu", threads: int | None = None
+) -> MemorySplit:
     """Every item of ``dataset`` (at its ``size``, untransformed) decoded once onto ``device``.
 
     All items must have the same size (set ``size`` on datasets whose frames differ)."""
@@ -56,13 +59,16 @@ def load_split(dataset: SegmentationDataset, device: str | torch.device = "cpu",
         pairs = list(pool.map(dataset.raw, range(n)))
     shapes = {image.shape for image, _ in pairs}
     if len(shapes) > 1:
-        raise ValueError(f"{dataset!r} holds items of several sizes {sorted(shapes)[:3]}: give "
-                         f"the dataset a size so that every item is resized to one")
+        raise ValueError(
+            f"{dataset!r} holds items of several sizes {sorted(shapes)[:3]}: give "
+            f"the dataset a size so that every item is resized to one"
+        )
     images = torch.from_numpy(np.stack([image for image, _ in pairs])).permute(0, 3, 1, 2)
     label_dtype = np.uint8 if max(int(lbl.max()) for _, lbl in pairs) < 256 else np.int16
     labels = torch.from_numpy(np.stack([lbl.astype(label_dtype) for _, lbl in pairs]))
-    return MemorySplit(images.contiguous().to(device), labels.to(device), dataset.spec,
-                       dataset.split)
+    return MemorySplit(
+        images.contiguous().to(device), labels.to(device), dataset.spec, dataset.split
+    )
 
 
 def normalize(images_u8: torch.Tensor) -> torch.Tensor:
@@ -80,8 +86,9 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=g)
 
 
-def sample_params(seed: int, epoch: int, index: int, height: int, width: int,
-                  max_scale: float) -> tuple[bool, int, int, int, int]:
+def sample_params(
+    seed: int, epoch: int, index: int, height: int, width: int, max_scale: float
+) -> tuple[bool, int, int, int, int]:
     """(flip, scaled_h, scaled_w, y, x) for one sample, from its own (seed, epoch, index) stream."""
     rng = np.random.default_rng([seed, epoch, index])
     flip = bool(rng.random() < 0.5)
@@ -92,30 +99,43 @@ def sample_params(seed: int, epoch: int, index: int, height: int, width: int,
     return flip, nh, nw, y, x
 
 
-def augment_batch(images_u8: torch.Tensor, labels: torch.Tensor, indices: list[int], seed: int,
-                  epoch: int, max_scale: float = 1.25) -> tuple[torch.Tensor, torch.Tensor]:
+def augment_batch(
+    images_u8: torch.Tensor,
+    labels: torch.Tensor,
+    indices: list[int],
+    seed: int,
+    epoch: int,
+    max_scale: float = 1.25,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Flip and scale-crop each sample (keyed by its dataset index), then normalise.
 
     Returns float32 images N x 3 x H x W and int64 labels N x H x W on the input's device."""
     _, _, h, w = images_u8.shape
     out_x, out_y = [], []
     for k, index in enumerate(indices):
-        x, y = images_u8[k:k + 1].float(), labels[k:k + 1, None].float()
+        x, y = images_u8[k : k + 1].float(), labels[k : k + 1, None].float()
         flip, nh, nw, top, left = sample_params(seed, epoch, int(index), h, w, max_scale)
         if flip:
             x, y = x.flip(-1), y.flip(-1)
         if (nh, nw) != (h, w):
             x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
             y = F.interpolate(y, size=(nh, nw), mode="nearest")
-            x, y = x[..., top:top + h, left:left + w], y[..., top:top + h, left:left + w]
+            x, y = x[..., top : top + h, left : left + w], y[..., top : top + h, left : left + w]
         out_x.append(x)
         out_y.append(y)
     return normalize(torch.cat(out_x)), torch.cat(out_y)[:, 0].long()
 
 
-def training_batches(split: MemorySplit, batch_size: int, seed: int, epoch: int,
-                     max_scale: float = 1.25, augment: bool = True,
-                     indices: list[int] | None = None, share: tuple[int, int] = (0, 1)):
+def training_batches(
+    split: MemorySplit,
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    max_scale: float = 1.25,
+    augment: bool = True,
+    indices: list[int] | None = None,
+    share: tuple[int, int] = (0, 1),
+):
     """Yield (images, labels) batches of one epoch in its seeded order; the last short batch is
     dropped when the split holds more than one batch (BatchNorm needs more than one sample).
 
@@ -128,7 +148,7 @@ def training_batches(split: MemorySplit, batch_size: int, seed: int, epoch: int,
     n = len(order)
     stop = n - n % batch_size if n > batch_size else n
     for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size][rank::world]
+        idx = order[start : start + batch_size][rank::world]
         dev_idx = idx.to(split.images.device)
         images, labels = split.images[dev_idx], split.labels[dev_idx]
         if augment:
@@ -140,5 +160,8 @@ def training_batches(split: MemorySplit, batch_size: int, seed: int, epoch: int,
 def scoring_batches(split: MemorySplit, batch_size: int):
     """Yield (images, labels, first_index) over the split in order, normalised, not augmented."""
     for start in range(0, len(split), batch_size):
-        yield (normalize(split.images[start:start + batch_size]),
-               split.labels[start:start + batch_size].long(), start)
+        yield (
+            normalize(split.images[start : start + batch_size]),
+            split.labels[start : start + batch_size].long(),
+            start,
+        )

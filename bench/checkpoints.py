@@ -1,6 +1,7 @@
 """Checkpoint files: read safely (tensors and plain data only: loading never runs code), written
 atomically, and checked against the model they are for, with one-line errors that say what is
 wrong and what was expected."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,10 @@ def load_state(path: str | Path, device: str = "cpu"):
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}: {EXPECTED}") from None
     if not (head.startswith(_ZIP) or head.startswith(_PICKLE)):
-        raise BadInput(f"{path} is not a PyTorch checkpoint (neither torch.save's zip format nor "
-                       f"a pickle): {EXPECTED}")
+        raise BadInput(
+            f"{path} is not a PyTorch checkpoint (neither torch.save's zip format nor "
+            f"a pickle): {EXPECTED}"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -37,16 +40,22 @@ def load_state(path: str | Path, device: str = "cpu"):
     except Exception as exc:  # noqa: BLE001 - any failure means "not a checkpoint we can read"
         text = str(exc)
         if "Unsupported global" in text:
-            raise BadInput(f"{path} holds Python objects other than tensors and plain data, and "
-                           f"loading those could run code, so it is refused: {EXPECTED}; to "
-                           f"use a file you trust, load it once yourself with "
-                           f"weights_only=False and torch.save its state_dict()") from None
+            raise BadInput(
+                f"{path} holds Python objects other than tensors and plain data, and "
+                f"loading those could run code, so it is refused: {EXPECTED}; to "
+                f"use a file you trust, load it once yourself with "
+                f"weights_only=False and torch.save its state_dict()"
+            ) from None
         if "Weights only load failed" in text:
-            raise BadInput(f"{path} is a pickle that torch.save did not write, which cannot be "
-                           f"read safely: {EXPECTED}") from None
+            raise BadInput(
+                f"{path} is a pickle that torch.save did not write, which cannot be "
+                f"read safely: {EXPECTED}"
+            ) from None
         first = (text.strip().splitlines() or [type(exc).__name__])[0].split(". ")[0][:160]
-        raise BadInput(f"cannot read {path} as a PyTorch checkpoint, it is cut short or damaged "
-                       f"({first}): {EXPECTED}") from None
+        raise BadInput(
+            f"cannot read {path} as a PyTorch checkpoint, it is cut short or damaged "
+            f"({first}): {EXPECTED}"
+        ) from None
 
 
 def save_atomic(obj: dict, path: Path) -> None:
@@ -60,8 +69,10 @@ def state_dict_of(state, path: str | Path) -> dict:
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise BadInput(f"{path} holds a {type(state).__name__}, not a state dict: expected a "
-                       f"checkpoint of `bench train` or a model's state_dict()")
+        raise BadInput(
+            f"{path} holds a {type(state).__name__}, not a state dict: expected a "
+            f"checkpoint of `bench train` or a model's state_dict()"
+        )
     return state
 
 
@@ -70,13 +81,18 @@ def mismatch(model: nn.Module, state: dict) -> str | None:
     mine = model.state_dict()
     missing = [k for k in mine if k not in state]
     extra = [k for k in state if k not in mine]
-    shapes = [(k, tuple(state[k].shape), tuple(v.shape)) for k, v in mine.items()
-              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    shapes = [
+        (k, tuple(state[k].shape), tuple(v.shape))
+        for k, v in mine.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
     parts = []
     if shapes:
         k, theirs, ours = shapes[-1]  # the last differing tensor: the classifier, usually
-        parts.append(f"{len(shapes)} tensors differ in shape, e.g. {k} is "
-                     f"{list(theirs)} in the file and {list(ours)} in the model")
+        parts.append(
+            f"{len(shapes)} tensors differ in shape, e.g. {k} is "
+            f"{list(theirs)} in the file and {list(ours)} in the model"
+        )
     if missing:
         parts.append(f"{len(missing)} tensors missing (e.g. {missing[0]})")
     if extra:
@@ -103,10 +119,16 @@ def load_checkpoint(system: str, num_classes: int, path: str | Path, device: str
     problem = mismatch(model, state)
     if problem:
         theirs = _classes_in(model, state, num_classes)
-        classes = (f"it was made for {theirs} classes, this dataset has {num_classes} "
-                   f"({theirs} vs {num_classes}); " if theirs else "")
-        raise BadInput(f"{path} does not fit a {system} for {num_classes} classes: {classes}"
-                       f"{problem}: expected weights of this model for this dataset")
+        classes = (
+            f"it was made for {theirs} classes, this dataset has {num_classes} "
+            f"({theirs} vs {num_classes}); "
+            if theirs
+            else ""
+        )
+        raise BadInput(
+            f"{path} does not fit a {system} for {num_classes} classes: {classes}"
+            f"{problem}: expected weights of this model for this dataset"
+        )
     model.load_state_dict(state)
     return model.to(device).eval()
 

@@ -6,7 +6,8 @@ torchrun tells each process its place in ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RA
 rank 0 of a world of 1, every helper a no-op, so single-process training runs exactly as before.
 
 How :mod:`bench.train` uses it: each global batch of the engine's seeded epoch order is split
-between the ranks (``training_batches(..., share=(rank, world))``), the gradients are averaged by DDP, and only rank 0 scores val,
+between the ranks (``training_batches(..., share=(rank, world))``), the gradients are averaged
+by DDP, and only rank 0 scores val,
 writes checkpoints and decides to stop on the time limit (:func:`broadcast_flag`).
 
 BatchNorm statistics stay per process (each normalises its share of the batch by the share's
@@ -17,6 +18,7 @@ number of processes, which is part of a training's recipe. A process group, once
 could not be joined again in the same process (tried: gloo failed to reconnect), so one launch
 runs one training.
 """
+
 from __future__ import annotations
 
 import os

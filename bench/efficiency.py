@@ -1,6 +1,7 @@
 """The efficiency pass for one system: parameters, FLOPs, latency and memory over the grid of
 sizes, precisions, batch sizes and execution modes. Every cell becomes a row; a cell that fails
 (out of memory, say) becomes a row with status "failed" and the reason, and the pass goes on."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,15 +10,21 @@ import gc
 import itertools
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 
 from bench.environment import describe
-from bench.measure.flops import (FlopCount, conv_flops, count_flops, count_flops_fvcore,
-                                 paper_convention_gflops)
+from bench.measure.flops import (
+    FlopCount,
+    conv_flops,
+    count_flops,
+    count_flops_fvcore,
+    paper_convention_gflops,
+)
 from bench.measure.latency import LatencyPolicy, measure_latency
 from bench.measure.memory import peak_memory
 from bench.measure.params import parameter_report
@@ -62,8 +69,9 @@ def build(name: str, num_classes: int, seed: int) -> nn.Module:
 
 def run_size(model: nn.Module, width: int, height: int) -> tuple[int, int]:
     """(WIDTH, HEIGHT) the model really runs at, after padding to its divisor."""
-    if hasattr(model, "run_size"):
-        h, w = model.run_size(height, width)
+    padded_size = getattr(model, "run_size", None)  # models.wrappers.AnySize has it
+    if padded_size is not None:
+        h, w = padded_size(height, width)
         return w, h
     return width, height
 
@@ -72,15 +80,23 @@ def flop_fields(model: nn.Module, width: int, height: int, with_fvcore: bool) ->
     """FLOPs per image at one size, with both counters and what each left out."""
     x = torch.randn(1, 3, height, width)
     primary: FlopCount = count_flops(model, x)
-    fields = {"gflops": primary.gflops, "gmacs": primary.gmacs,
-              "gflops_paper": paper_convention_gflops(model, x)["total"],
-              "flops_counter": primary.counter,
-              "flops_not_counted": primary.not_counted}
+    fields = {
+        "gflops": primary.gflops,
+        "gmacs": primary.gmacs,
+        "gflops_paper": paper_convention_gflops(model, x)["total"],
+        "flops_counter": primary.counter,
+        "flops_not_counted": primary.not_counted,
+    }
     if with_fvcore:
         try:
             fv = count_flops_fvcore(model, x)
-            fields.update({"gflops_fvcore": fv.gflops, "flops_fvcore_not_counted": fv.not_counted,
-                           "gflops_fvcore_conv": conv_flops(fv) / 1e9})
+            fields.update(
+                {
+                    "gflops_fvcore": fv.gflops,
+                    "flops_fvcore_not_counted": fv.not_counted,
+                    "gflops_fvcore_conv": conv_flops(fv) / 1e9,
+                }
+            )
         except Exception as exc:  # the cross-check must not cost the primary numbers
             fields["flops_fvcore_error"] = error_text(exc)
     return fields
@@ -97,9 +113,11 @@ def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable
     """The callable to time for an execution mode, and what preparing it cost."""
     extra: dict = {}
     if mode == "eager":
+
         def fn():
             with torch.inference_mode():
                 return model(x)
+
         return fn, extra
     if mode == "compile":
         # A fresh dynamo per cell: otherwise each new size or dtype recompiles the same code,
@@ -116,13 +134,15 @@ def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable
         extra["compile_s"] = time.perf_counter() - start
         graphs = counters["stats"]["unique_graphs"]
         if not graphs:
-            raise RuntimeError("torch.compile produced no graph (it would run eager): not "
-                               "timed as compile")
+            raise RuntimeError(
+                "torch.compile produced no graph (it would run eager): not timed as compile"
+            )
         extra["compile_graphs"] = graphs
 
         def fn():
             with torch.inference_mode():
                 return compiled(x)
+
         return fn, extra
     if mode == "cudagraphs":
         if x.device.type != "cuda":
@@ -132,8 +152,9 @@ def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable
     raise ValueError(f"unknown mode '{mode}': expected one of {', '.join(MODES)}")
 
 
-def _cuda_graph(model: nn.Module, x: torch.Tensor) -> Callable[[], object]:
-    """Capture one forward pass on a static input; replaying it is the timed step."""
+def _cuda_graph(model: nn.Module, x: torch.Tensor) -> tuple[Callable[[], object], dict[str, Any]]:
+    """Capture one forward pass on a static input; replaying it is the timed step. Returns the
+    replay and the memory the capture took."""
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
     start = torch.cuda.memory_allocated()
@@ -148,12 +169,16 @@ def _cuda_graph(model: nn.Module, x: torch.Tensor) -> Callable[[], object]:
         out = model(x)
     torch.cuda.synchronize()
     peak = torch.cuda.max_memory_allocated()
-    memory = {"peak_mem_mb": peak / 2**20, "peak_mem_above_start_mb": (peak - start) / 2**20,
-              "peak_mem_kind": "cuda max_memory_allocated over warm-up and graph capture"}
+    memory = {
+        "peak_mem_mb": peak / 2**20,
+        "peak_mem_above_start_mb": (peak - start) / 2**20,
+        "peak_mem_kind": "cuda max_memory_allocated over warm-up and graph capture",
+    }
 
     def replay():
         graph.replay()
         return out
+
     return replay, memory
 
 
@@ -168,10 +193,13 @@ def _free(device: str) -> None:
         torch.cuda.empty_cache()
 
 
-def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
-                   progress: Callable[[str], None] | None = None,
-                   wanted: Callable[[int, int, str, str, int], bool] | None = None
-                   ) -> Iterator[dict]:
+def measure_system(
+    name: str,
+    num_classes: int,
+    opts: EfficiencyOptions,
+    progress: Callable[[str], None] | None = None,
+    wanted: Callable[[int, int, str, str, int], bool] | None = None,
+) -> Iterator[dict]:
     """Yield one row per (size, precision, batch, mode) for ``name``; failures are rows too.
     ``wanted(width, height, precision, mode, batch)`` picks the cells to measure (a resumed or
     sharded run measures only its own missing cells); default: every cell."""
@@ -179,17 +207,33 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
 
     info = get_system(name)
     env = describe(opts.device)
-    base = {"system": name, "kind": info.kind, "device": opts.device,
-            "device_name": env["device_name"], "threads": env["threads"],
-            "torch": env["torch"], "cuda": env["cuda"], "cudnn": env["cudnn"],
-            "gpu_driver": env.get("gpu_driver"), "cpu": env["cpu"],
-            "cudnn_benchmark": torch.backends.cudnn.benchmark if opts.device == "cuda" else None,
-            "num_classes": num_classes, "channels_last": opts.channels_last}
+    base = {
+        "system": name,
+        "kind": info.kind,
+        "device": opts.device,
+        "device_name": env["device_name"],
+        "threads": env["threads"],
+        "torch": env["torch"],
+        "cuda": env["cuda"],
+        "cudnn": env["cudnn"],
+        "gpu_driver": env.get("gpu_driver"),
+        "cpu": env["cpu"],
+        "cudnn_benchmark": torch.backends.cudnn.benchmark if opts.device == "cuda" else None,
+        "num_classes": num_classes,
+        "channels_last": opts.channels_last,
+    }
     if info.kind == "classical":  # runs on the CPU, whatever device the run measures
         cpu = describe("cpu")
-        yield {**base, "device_name": cpu["device_name"], "threads": cpu["threads"],
-               "cuda": None, "cudnn": None, "gpu_driver": None, "cudnn_benchmark": None,
-               **_classical_cell(name, opts)}
+        yield {
+            **base,
+            "device_name": cpu["device_name"],
+            "threads": cpu["threads"],
+            "cuda": None,
+            "cudnn": None,
+            "gpu_driver": None,
+            "cudnn_benchmark": None,
+            **_classical_cell(name, opts),
+        }
         return
     try:
         model = build(name, num_classes, opts.seed)
@@ -200,8 +244,12 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
         return
 
     for width, height in opts.sizes:
-        if not any(want(width, height, p, m, b) for p in opts.precisions for m in opts.modes
-                   for b in opts.batch_sizes):
+        if not any(
+            want(width, height, p, m, b)
+            for p in opts.precisions
+            for m in opts.modes
+            for b in opts.batch_sizes
+        ):
             continue
         rw, rh = run_size(model, width, height)
         size = {"width": width, "height": height, "run_width": rw, "run_height": rh}
@@ -216,10 +264,19 @@ def measure_system(name: str, num_classes: int, opts: EfficiencyOptions,
                         continue
                     if progress:
                         progress(f"{name} {width}x{height} {precision} b{batch} {mode}")
-                    row = {**base, **size, "batch": batch, "precision": precision, "mode": mode,
-                           **params, **flops}
-                    yield {**row, **_measure_cell(model, opts, width, height, precision, batch,
-                                                  mode)}
+                    row = {
+                        **base,
+                        **size,
+                        "batch": batch,
+                        "precision": precision,
+                        "mode": mode,
+                        **params,
+                        **flops,
+                    }
+                    yield {
+                        **row,
+                        **_measure_cell(model, opts, width, height, precision, batch, mode),
+                    }
 
 
 CLASSICAL_IMAGES = 5  # test images a classical method is timed on, in turn
@@ -232,9 +289,17 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
     from bench.datasets import open_dataset
     from bench.systems import create_method
 
-    row = {"device": "cpu", "batch": 1, "precision": "uint8", "mode": "eager", "params": 0,
-           "params_used": 0, "gflops": None, "gmacs": None,
-           "flops_note": "not applicable (classical method)"}
+    row = {
+        "device": "cpu",
+        "batch": 1,
+        "precision": "uint8",
+        "mode": "eager",
+        "params": 0,
+        "params_used": 0,
+        "gflops": None,
+        "gmacs": None,
+        "flops_note": "not applicable (classical method)",
+    }
     try:
         data = open_dataset(opts.dataset, "test", data_root=opts.data_root, seed=opts.seed)
         images = [data.raw(i)[0] for i in range(min(CLASSICAL_IMAGES, len(data)))]
@@ -245,10 +310,19 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
         def fn():
             return method.partition(next(in_turn))
 
-        latency = measure_latency(fn, device="cpu", batch=1, policy=opts.policy,
-                                  repeats=opts.repeats)
-        return {**row, "width": width, "height": height, "run_width": width,
-                "run_height": height, **latency, **peak_memory(fn, "cpu"), "status": "ok"}
+        latency = measure_latency(
+            fn, device="cpu", batch=1, policy=opts.policy, repeats=opts.repeats
+        )
+        return {
+            **row,
+            "width": width,
+            "height": height,
+            "run_width": width,
+            "run_height": height,
+            **latency,
+            **peak_memory(fn, "cpu"),
+            "status": "ok",
+        }
     except Exception as exc:
         return failed_row(exc, **row)
 
@@ -274,8 +348,15 @@ def _first_tensor(out) -> torch.Tensor:
     return _first_tensor(out[0])
 
 
-def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height: int,
-                  precision: str, batch: int, mode: str) -> dict:
+def _measure_cell(
+    model: nn.Module,
+    opts: EfficiencyOptions,
+    width: int,
+    height: int,
+    precision: str,
+    batch: int,
+    mode: str,
+) -> dict:
     device = opts.device
     runnable = x = fn = None
     try:
@@ -287,16 +368,28 @@ def _measure_cell(model: nn.Module, opts: EfficiencyOptions, width: int, height:
             fn, extra = make_forward(runnable, x, mode)
             finite = bool(torch.isfinite(_first_tensor(fn()).float()).all())
             if not finite:  # an overflow: a timing of inf and NaN is no model's timing
-                return failed_row(FloatingPointError(
-                    f"non-finite outputs in {precision} at {width}x{height}"),
-                    tf32=precision == "tf32", outputs_finite=False)
-            latency = measure_latency(fn, device=device, batch=batch, policy=opts.policy,
-                                      repeats=opts.repeats)
+                return failed_row(
+                    FloatingPointError(f"non-finite outputs in {precision} at {width}x{height}"),
+                    tf32=precision == "tf32",
+                    outputs_finite=False,
+                )
+            latency = measure_latency(
+                fn, device=device, batch=batch, policy=opts.policy, repeats=opts.repeats
+            )
             # CUDA graphs: a replay allocates nothing; the memory is that of the capture
-            memory = (extra.pop("capture_memory") if "capture_memory" in extra
-                      else peak_memory(fn, device))
-        return {**latency, **memory, **extra, "tf32": precision == "tf32",
-                "outputs_finite": True, "status": "ok"}
+            memory = (
+                extra.pop("capture_memory")
+                if "capture_memory" in extra
+                else peak_memory(fn, device)
+            )
+        return {
+            **latency,
+            **memory,
+            **extra,
+            "tf32": precision == "tf32",
+            "outputs_finite": True,
+            "status": "ok",
+        }
     except Exception as exc:  # out of memory, an unsupported dtype on this device, ...
         return failed_row(exc)
     finally:

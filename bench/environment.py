@@ -1,4 +1,7 @@
-"""What a result was measured on: versions, device, CPU, threads, git commit. Recorded in every run."""
+"""What a result was measured on: versions, device, CPU, threads, git commit.
+
+Recorded in every run."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -42,8 +45,13 @@ def git_commit() -> str | None:
     if os.environ.get("SEGBENCH_COMMIT"):
         return os.environ["SEGBENCH_COMMIT"]
     try:
-        run = lambda *a: subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True,  # noqa: E731
-                                        text=True, timeout=10)
+        run = lambda *a: subprocess.run(
+            ["git", *a],
+            cwd=REPO_ROOT,
+            capture_output=True,  # noqa: E731
+            text=True,
+            timeout=10,
+        )
         head = run("rev-parse", "HEAD")
         if head.returncode:
             return None
@@ -59,13 +67,21 @@ def gpu_info(device: str) -> dict:
     props = torch.cuda.get_device_properties(torch.cuda.current_device())
     driver = None
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         driver = out.stdout.strip().splitlines()[0] if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError, IndexError):
         pass
-    return {"gpu_name": props.name, "gpu_memory_gib": round(props.total_memory / 2**30, 1),
-            "gpu_driver": driver, "cudnn_benchmark": torch.backends.cudnn.benchmark}
+    return {
+        "gpu_name": props.name,
+        "gpu_memory_gib": round(props.total_memory / 2**30, 1),
+        "gpu_driver": driver,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+    }
 
 
 def device_name(device: str) -> str:

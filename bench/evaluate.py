@@ -7,6 +7,7 @@ same size. The metrics record that size as ``inference_size`` (WIDTHxHEIGHT). Th
 decoded once into memory (:mod:`bench.batches`) and scored on the model's device; nothing here
 draws from a global random generator, so scoring never moves a training's random stream.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,13 @@ def autocast(device: str, amp: str | None):
 
 
 @torch.inference_mode()
-def predict(model: nn.Module, images: torch.Tensor, out_hw: tuple[int, int] | None = None,
-            amp: str | None = None, channels_last: bool = False) -> torch.Tensor:
+def predict(
+    model: nn.Module,
+    images: torch.Tensor,
+    out_hw: tuple[int, int] | None = None,
+    amp: str | None = None,
+    channels_last: bool = False,
+) -> torch.Tensor:
     """Class map N x H x W for normalised images N x 3 x H x W (logits resized to ``out_hw`` if
     given and different)."""
     x = images.contiguous(memory_format=torch.channels_last) if channels_last else images
@@ -41,9 +47,18 @@ def predict(model: nn.Module, images: torch.Tensor, out_hw: tuple[int, int] | No
     return logits.argmax(1)
 
 
-def evaluate(model: nn.Module, data, *, device: str = "cpu", batch_size: int = 4,
-             desc: str = "eval", on_prediction=None, progress: bool = True,
-             amp: str | None = None, channels_last: bool = False) -> dict:
+def evaluate(
+    model: nn.Module,
+    data,
+    *,
+    device: str = "cpu",
+    batch_size: int = 4,
+    desc: str = "eval",
+    on_prediction=None,
+    progress: bool = True,
+    amp: str | None = None,
+    channels_last: bool = False,
+) -> dict:
     """Metrics of ``model`` on ``data`` (a dataset, or a :class:`MemorySplit` already loaded).
 
     ``on_prediction(index, class_map)``, if given, sees every item's prediction (a numpy ``HxW``
@@ -55,8 +70,9 @@ def evaluate(model: nn.Module, data, *, device: str = "cpu", batch_size: int = 4
     model.eval().to(device)
     batches = scoring_batches(split, batch_size)
     total = -(-len(split) // batch_size)
-    for images, labels, first in tqdm(batches, total=total, desc=desc, unit="batch",
-                                      leave=False, disable=not progress):
+    for images, labels, first in tqdm(
+        batches, total=total, desc=desc, unit="batch", leave=False, disable=not progress
+    ):
         images, labels = images.to(device), labels.to(device)
         pred = predict(model, images, tuple(labels.shape[-2:]), amp, channels_last)
         cm.update(labels, pred)

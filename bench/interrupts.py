@@ -6,6 +6,7 @@ finaliser or a weakref callback (and prints it as "Exception ignored"), so the h
 records the signal, the dropped exception is not printed, and long loops call :func:`check`
 between units of work to raise it again.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,6 +1,7 @@
 """The ENet paper's published numbers, in one place (Paszke, Chaurasia, Kim, Culurciello 2016,
 ENet: A Deep Neural Network Architecture for Real-Time Semantic Segmentation, arXiv:1606.02147).
 Transcribed from the paper; every other module takes them from here."""
+
 from __future__ import annotations
 
 CITATION = "Paszke et al. 2016, arXiv:1606.02147"
@@ -9,8 +10,10 @@ CITATION = "Paszke et al. 2016, arXiv:1606.02147"
 CLAIMED_RATIOS = {"speed": 18.0, "flops": 75.0, "params": 79.0}
 
 #: Table 3 (parameters, millions) and the FLOPs at 3x640x360 (GFLOPs, 2 per multiply-add).
-PUBLISHED = {"enet": {"params_m": 0.37, "gflops": 3.83},
-             "segnet": {"params_m": 29.46, "gflops": 286.03}}
+PUBLISHED = {
+    "enet": {"params_m": 0.37, "gflops": 3.83},
+    "segnet": {"params_m": 29.46, "gflops": 286.03},
+}
 
 #: Where the paper counts FLOPs: a 3 x 360 x 640 input (WIDTH, HEIGHT).
 FLOPS_SIZE = (640, 360)
@@ -29,8 +32,11 @@ TABLE2_MS: dict[tuple[str, int, int], tuple[float | None, float]] = {
 
 def table2_ratios(width: int, height: int) -> dict[str, float]:
     """The paper's own SegNet/ENet time ratio per device at one size (where it has both)."""
-    return {device: segnet / enet for (device, w, h), (segnet, enet) in TABLE2_MS.items()
-            if (w, h) == (width, height) and segnet is not None}
+    return {
+        device: segnet / enet
+        for (device, w, h), (segnet, enet) in TABLE2_MS.items()
+        if (w, h) == (width, height) and segnet is not None
+    }
 
 
 def table2_note(width: int, height: int) -> str:

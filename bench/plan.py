@@ -7,6 +7,7 @@ from the same options, so ``--shard I/N`` needs no coordination: shard I takes e
 each table, starting at the I-th, which balances the tables' cells over the shards and makes the
 union of the N shards the whole plan.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from bench.errors import BadInput
-from bench.records import (accuracy_key, classical_efficiency_key, efficiency_key)
+from bench.records import accuracy_key, classical_efficiency_key, efficiency_key
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,10 @@ def parse_shard(text: str | None) -> Shard | None:
         return None
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
-        raise BadInput(f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. 1/4 for the "
-                       f"first of four shards")
+        raise BadInput(
+            f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. 1/4 for the "
+            f"first of four shards"
+        )
     return Shard(int(m.group(1)), int(m.group(2)))
 
 
@@ -79,12 +82,13 @@ class Sweep:
             if self.kinds[name] == "classical":
                 cells.append(Cell("efficiency", classical_efficiency_key(name), name))
                 continue
-            for (w, h) in self.sizes:
+            for w, h in self.sizes:
                 for p in self.precisions:
                     for m in self.modes:
                         for b in self.batch_sizes:
-                            key = efficiency_key(name, self.device, w, h, b, p, m,
-                                                 self.channels_last)
+                            key = efficiency_key(
+                                name, self.device, w, h, b, p, m, self.channels_last
+                            )
                             cells.append(Cell("efficiency", key, name, w, h, p, m, b))
         return cells
 
@@ -93,15 +97,21 @@ class Sweep:
             return []
         cells = []
         for name in self.systems:
+            protocols: tuple[str, ...]
             if self.kinds[name] == "classical":
                 protocols = ("oracle", "learned")
             else:
                 protocols = ("trained",)
             weights = self.weights.get(name, self.profile)
             for protocol in protocols:
-                cells.append(Cell("accuracy", accuracy_key(name, self.dataset, "test", protocol,
-                                                           weights, self.seed),
-                                  name, protocol=protocol))
+                cells.append(
+                    Cell(
+                        "accuracy",
+                        accuracy_key(name, self.dataset, "test", protocol, weights, self.seed),
+                        name,
+                        protocol=protocol,
+                    )
+                )
         return cells
 
     def cells(self, shard: Shard | None = None) -> list[Cell]:
@@ -112,9 +122,22 @@ class Sweep:
 
     def sweep_id(self) -> str:
         """A name for the sweep that every shard computes alike (for the default run id)."""
-        text = repr((self.systems, self.device, self.sizes, self.precisions, self.modes,
-                     self.batch_sizes, self.channels_last, self.dataset, self.profile,
-                     self.seed, sorted(self.weights.items()), sorted(self.skip)))
+        text = repr(
+            (
+                self.systems,
+                self.device,
+                self.sizes,
+                self.precisions,
+                self.modes,
+                self.batch_sizes,
+                self.channels_last,
+                self.dataset,
+                self.profile,
+                self.seed,
+                sorted(self.weights.items()),
+                sorted(self.skip),
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

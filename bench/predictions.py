@@ -7,13 +7,15 @@ ids, 255 = void). The report reads these files; it never runs a model.
 This module owns that format: ``PredictionWriter`` writes it during a run, ``load_predictions``,
 ``read_png`` and ``colorize`` read it back for the report's qualitative figure.
 """
+
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -41,7 +43,7 @@ def _write_png(path: Path, array: np.ndarray) -> None:
     if array.ndim == 3:
         array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
     ok, png = cv2.imencode(".png", array)  # bytes written by Python: any path, even one
-    if not ok:                              # that is not UTF-8 (cv2.imwrite crashes on those)
+    if not ok:  # that is not UTF-8 (cv2.imwrite crashes on those)
         raise OSError(f"could not encode {path} as PNG")
     path.write_bytes(png.tobytes())
 
@@ -54,26 +56,39 @@ class PredictionWriter:
         self.spec = dataset.spec
         self.indices = pick_indices(len(dataset), count)
         names = getattr(dataset, "names", None)
-        self.ids = {i: (str(names[i]) if names is not None else f"{dataset.split}-{i:04d}")
-                    for i in self.indices}
+        self.ids = {
+            i: (str(names[i]) if names is not None else f"{dataset.split}-{i:04d}")
+            for i in self.indices
+        }
         self.index = self._new_index(dataset)
         self.index["systems"] = self._kept_systems()
         for i in self.indices:
             image, label = dataset.raw(i)
             _write_png(self.dir / "images" / f"{self.ids[i]}.png", image)
-            _write_png(self.dir / "labels" / f"{self.ids[i]}.png",
-                       _class_ids(label, self.spec.num_classes))
+            _write_png(
+                self.dir / "labels" / f"{self.ids[i]}.png", _class_ids(label, self.spec.num_classes)
+            )
         self._save()
 
     def _new_index(self, dataset) -> dict:
         n = self.spec.num_classes
         palette = [list(c) for c in self.spec.palette]
-        return {"dataset": self.spec.name, "split": dataset.split,
-                "class_names": list(self.spec.classes), "palette": palette[:n],
-                "void_color": palette[n] if len(palette) > n else [0, 0, 0],
-                "images": [{"id": self.ids[i], "image": f"images/{self.ids[i]}.png",
-                            "label": f"labels/{self.ids[i]}.png"} for i in self.indices],
-                "systems": {}}
+        return {
+            "dataset": self.spec.name,
+            "split": dataset.split,
+            "class_names": list(self.spec.classes),
+            "palette": palette[:n],
+            "void_color": palette[n] if len(palette) > n else [0, 0, 0],
+            "images": [
+                {
+                    "id": self.ids[i],
+                    "image": f"images/{self.ids[i]}.png",
+                    "label": f"labels/{self.ids[i]}.png",
+                }
+                for i in self.indices
+            ],
+            "systems": {},
+        }
 
     def _kept_systems(self) -> dict:
         """Systems a resumed run saved before, when they were saved for the same images."""
@@ -81,8 +96,11 @@ class PredictionWriter:
             old = json.loads((self.dir / "index.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        same = (isinstance(old, dict) and old.get("images") == self.index["images"]
-                and old.get("dataset") == self.index["dataset"])
+        same = (
+            isinstance(old, dict)
+            and old.get("images") == self.index["images"]
+            and old.get("dataset") == self.index["dataset"]
+        )
         return dict(old.get("systems") or {}) if same else {}
 
     def _save(self) -> None:
@@ -91,8 +109,10 @@ class PredictionWriter:
     def add(self, system: str, index: int, prediction: np.ndarray) -> None:
         """Save one class map (``HxW`` ints) of ``system`` for test item ``index``."""
         if index in self.ids:
-            _write_png(self.dir / system / f"{self.ids[index]}.png",
-                       _class_ids(prediction, self.spec.num_classes))
+            _write_png(
+                self.dir / system / f"{self.ids[index]}.png",
+                _class_ids(prediction, self.spec.num_classes),
+            )
 
     def finish(self, system: str, protocol: str, profile: str | None) -> None:
         """Record the system in index.json once its images are written."""
@@ -102,6 +122,7 @@ class PredictionWriter:
 
 # --------------------------------------------------------------------------------------------
 # reading (the report)
+
 
 @dataclass
 class Predictions:
@@ -127,13 +148,19 @@ def _read_index(folder: Path) -> dict | None:
     index = Path(folder) / "index.json"
     try:
         spec = json.loads(index.read_text(encoding="utf-8"))
-        if not isinstance(spec, dict) or not isinstance(spec.get("images"), list) \
-                or not isinstance(spec.get("systems", {}), dict):
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("images"), list)
+            or not isinstance(spec.get("systems", {}), dict)
+        ):
             raise ValueError("expected an object with 'images' (a list) and 'systems'")
         return spec
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        warnings.warn(f"predictions in {folder} skipped: cannot read {index} ({exc})",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"predictions in {folder} skipped: cannot read {index} ({exc})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
 
 
@@ -148,30 +175,50 @@ def load_predictions(prediction_dirs: Iterable[Path]) -> Predictions | None:
             continue
         try:
             if merged is None:
-                images = [{"id": str(im["id"]), "image": folder / im["image"],
-                           "label": folder / im["label"] if im.get("label") else None}
-                          for im in spec["images"] if isinstance(im, dict) and "id" in im
-                          and im.get("image")]
+                images = [
+                    {
+                        "id": str(im["id"]),
+                        "image": folder / im["image"],
+                        "label": folder / im["label"] if im.get("label") else None,
+                    }
+                    for im in spec["images"]
+                    if isinstance(im, dict) and "id" in im and im.get("image")
+                ]
                 merged = Predictions(
-                    dataset=spec.get("dataset"), split=spec.get("split"),
+                    dataset=spec.get("dataset"),
+                    split=spec.get("split"),
                     class_names=[str(c) for c in spec.get("class_names") or []],
                     palette=[_color(c) for c in spec.get("palette") or []],
                     void_color=_color(spec.get("void_color") or (0, 0, 0)),
-                    images=images, systems=[])
+                    images=images,
+                    systems=[],
+                )
             elif (spec.get("dataset"), spec.get("split")) != (merged.dataset, merged.split):
-                warnings.warn(f"predictions in {folder} skipped: {spec.get('dataset')} "
-                              f"{spec.get('split')}, not {merged.dataset} {merged.split} as the "
-                              f"first folder", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"predictions in {folder} skipped: {spec.get('dataset')} "
+                    f"{spec.get('split')}, not {merged.dataset} {merged.split} as the "
+                    f"first folder",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
                 continue
             for name, s in spec.get("systems", {}).items():
                 s = s if isinstance(s, dict) else {}
-                merged.systems.append({"name": str(name), "protocol": s.get("protocol"),
-                                       "profile": s.get("profile"), "run": folder.parent.name
-                                       or str(folder),
-                                       "dir": folder / str(s.get("dir") or name)})
+                merged.systems.append(
+                    {
+                        "name": str(name),
+                        "protocol": s.get("protocol"),
+                        "profile": s.get("profile"),
+                        "run": folder.parent.name or str(folder),
+                        "dir": folder / str(s.get("dir") or name),
+                    }
+                )
         except (KeyError, TypeError, ValueError) as exc:
-            warnings.warn(f"predictions in {folder} skipped: bad index.json ({exc})",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"predictions in {folder} skipped: bad index.json ({exc})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     if merged is None or not merged.images:
         return None
     return merged

@@ -17,9 +17,11 @@ precision, mode, memory format), an accuracy cell per (system, dataset, split, p
 seed). Its key is a stable string, the same on every machine, so that a rerun measures only the
 cells that are missing and shards of one sweep can be merged.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -40,12 +42,14 @@ class Record:
         return [f.name for f in dataclasses.fields(cls) if f.name != "extra"]
 
     @classmethod
-    def from_row(cls, row: dict) -> "Record":
+    def from_row(cls, row: dict) -> Record:
         if not isinstance(row, dict):
             raise TypeError(f"a {cls.table} row must be an object, not {type(row).__name__}")
         names = set(cls.fields())
-        return cls(**{k: v for k, v in row.items() if k in names},
-                   extra={k: v for k, v in row.items() if k not in names and k != "extra"})
+        return cls(
+            **{k: v for k, v in row.items() if k in names},
+            extra={k: v for k, v in row.items() if k not in names and k != "extra"},
+        )
 
     def to_row(self) -> dict:
         """Declared fields first (None where not measured), then the extra ones."""
@@ -166,9 +170,9 @@ class TrainingRecord(Record):
     error: str | None = None
 
 
-RECORDS: dict[str, type[Record]] = {r.table: r for r in
-                                    (EfficiencyRecord, AccuracyRecord, ClaimRecord,
-                                     TrainingRecord)}
+RECORDS: dict[str, type[Record]] = {
+    r.table: r for r in (EfficiencyRecord, AccuracyRecord, ClaimRecord, TrainingRecord)
+}
 
 
 ERROR_CHARS = 500  # a failed row's ``error``: enough for the reason, short enough for a table
@@ -176,8 +180,9 @@ ERROR_CHARS = 500  # a failed row's ``error``: enough for the reason, short enou
 
 def error_text(reason: BaseException | str) -> str:
     """One line for a failure: ``Type: message`` of an exception, or the reason given."""
-    text = (f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException)
-            else str(reason))
+    text = (
+        f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
+    )
     return " ".join(text.split())[:ERROR_CHARS]
 
 
@@ -196,19 +201,30 @@ def record_type(table: str) -> type[Record]:
     try:
         return RECORDS[table]
     except KeyError:
-        raise ValueError(f"unknown results table '{table}': expected one of "
-                         f"{', '.join(TABLES)}") from None
+        raise ValueError(
+            f"unknown results table '{table}': expected one of {', '.join(TABLES)}"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
 # cell keys
 
-def efficiency_key(system: str, device: str, width: int | None, height: int | None,
-                   batch: int | None, precision: str | None, mode: str | None,
-                   channels_last: bool | None) -> str:
+
+def efficiency_key(
+    system: str,
+    device: str,
+    width: int | None,
+    height: int | None,
+    batch: int | None,
+    precision: str | None,
+    mode: str | None,
+    channels_last: bool | None,
+) -> str:
     size = f"{width}x{height}" if width and height else "any"
-    return (f"efficiency/{system}/{device}/{size}/b{batch}/{precision}/{mode}"
-            f"{'/cl' if channels_last else ''}")
+    return (
+        f"efficiency/{system}/{device}/{size}/b{batch}/{precision}/{mode}"
+        f"{'/cl' if channels_last else ''}"
+    )
 
 
 def classical_efficiency_key(system: str) -> str:
@@ -216,8 +232,9 @@ def classical_efficiency_key(system: str) -> str:
     return f"efficiency/{system}/cpu/native"
 
 
-def accuracy_key(system: str, dataset: str, split: str, protocol: str, weights: str,
-                 seed: int) -> str:
+def accuracy_key(
+    system: str, dataset: str, split: str, protocol: str, weights: str, seed: int
+) -> str:
     """``weights``: the profile that trains the model, or 'sha256:<hash>' of given weights, or
     the classical protocol's budget."""
     return f"accuracy/{system}/{dataset}/{split}/{protocol}/{weights}/seed{seed}"
@@ -227,22 +244,48 @@ def training_key(system: str, dataset: str, profile: str, seed: int) -> str:
     return f"training/{system}/{dataset}/{profile}/seed{seed}"
 
 
+def _column(row: Mapping[str, Any], name: str) -> Any:
+    """A column of a schema-1 row: any JSON value, or None where that file lacks it (the key then
+    reads 'None')."""
+    return row.get(name)
+
+
 def row_key(table: str, row: dict) -> str:
     """The key of a row that was stored without one (results files of schema 1)."""
     if table == "efficiency":
         if row.get("kind") == "classical":
-            return classical_efficiency_key(row.get("system"))
+            return classical_efficiency_key(_column(row, "system"))
         if row.get("width") is None:  # a system that could not be built: one failed row
             return f"efficiency/{row.get('system')}/{row.get('device')}/build"
-        return efficiency_key(row.get("system"), row.get("device"), row.get("width"),
-                              row.get("height"), row.get("batch"), row.get("precision"),
-                              row.get("mode") or "eager", row.get("channels_last"))
+        return efficiency_key(
+            _column(row, "system"),
+            _column(row, "device"),
+            row.get("width"),
+            row.get("height"),
+            row.get("batch"),
+            row.get("precision"),
+            row.get("mode") or "eager",
+            row.get("channels_last"),
+        )
     if table == "accuracy":
-        weights = (f"sha256:{row['checkpoint_sha256']}" if row.get("weights", "") and
-                   str(row.get("weights")).startswith("given") else row.get("profile"))
-        return accuracy_key(row.get("system"), row.get("dataset"), row.get("split"),
-                            row.get("protocol"), weights, row.get("seed"))
+        weights = (
+            f"sha256:{row['checkpoint_sha256']}"
+            if row.get("weights", "") and str(row.get("weights")).startswith("given")
+            else _column(row, "profile")
+        )
+        return accuracy_key(
+            _column(row, "system"),
+            _column(row, "dataset"),
+            _column(row, "split"),
+            _column(row, "protocol"),
+            weights,
+            _column(row, "seed"),
+        )
     if table == "training":
-        return training_key(row.get("system"), row.get("dataset"), row.get("profile"),
-                            row.get("seed"))
+        return training_key(
+            _column(row, "system"),
+            _column(row, "dataset"),
+            _column(row, "profile"),
+            _column(row, "seed"),
+        )
     return f"{table}/{row.get('claim')}/{row.get('scope')}/{row.get('basis')}"

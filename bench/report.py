@@ -7,12 +7,14 @@ one sweep by run id and several runs (a GPU run and a CPU run, say), measuring n
 number comes from a stored row; missing values read ``not measured``; planned cells that no row
 holds are listed as missing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from bench.errors import BadInput
 from bench.atomic import atomic_write_text
+from bench.errors import BadInput
 from bench.results import PAPER_FLOPS, TABLES, load_results, utc_stamp
 from bench.tables import NOT_MEASURED, build_tables, to_csv, to_latex, to_markdown
 
@@ -21,6 +23,7 @@ __all__ = ["NOT_MEASURED", "load_runs", "render", "write_report", "write_full_re
 
 # --------------------------------------------------------------------------------------------
 # reading and merging runs
+
 
 def load_runs(paths: list[str | Path]) -> tuple[dict, list[Path]]:
     """Read run folders (or results.json files) and merge them into one results dict with
@@ -36,8 +39,10 @@ def load_runs(paths: list[str | Path]) -> tuple[dict, list[Path]]:
     prediction_dirs = []
     for p in map(Path, paths):
         if not p.exists():
-            raise BadInput(f"{p}: no such file or folder: expected a run folder written by "
-                           f"`python -m bench run`, or its results.json")
+            raise BadInput(
+                f"{p}: no such file or folder: expected a run folder written by "
+                f"`python -m bench run`, or its results.json"
+            )
         data = load_results(p)
         folder = p if p.is_dir() else p.parent
         run_id = data["run"].get("run_id") or folder.name or str(folder)
@@ -48,10 +53,12 @@ def load_runs(paths: list[str | Path]) -> tuple[dict, list[Path]]:
     if len(runs) == 1:  # one run (perhaps from several shards): no run labels
         run = {k: v for k, v in runs[0]["run"].items() if k != "label"}
         return {**runs[0], "run": run, "runs": [run]}, prediction_dirs
-    merged: dict = {"run": None, "runs": [d["run"] for d in runs],
-                    "missing": [f"{d['run']['label']}: {k}" for d in runs for k in d["missing"]],
-                    "missing_shards": [f"{d['run']['label']}: {s}" for d in runs
-                                       for s in d["missing_shards"]]}
+    merged: dict = {
+        "run": None,
+        "runs": [d["run"] for d in runs],
+        "missing": [f"{d['run']['label']}: {k}" for d in runs for k in d["missing"]],
+        "missing_shards": [f"{d['run']['label']}: {s}" for d in runs for s in d["missing_shards"]],
+    }
     for table in TABLES:
         merged[table] = [{"run": d["run"]["label"], **row} for d in runs for row in d[table]]
     merged["claims"] = _merged_claims(merged["efficiency"], [d["claims"] for d in runs])
@@ -66,9 +73,14 @@ def _merged_claims(efficiency: list[dict], claim_tables: list[list[dict]]) -> li
     table = claims(efficiency)
     for i, row in enumerate(table):
         if row["measured_ratio"] is None:
-            known = [c for t in claim_tables for c in t
-                     if c.get("claim") == row["claim"] and c.get("measured_ratio") is not None
-                     and c.get("scope") == row.get("scope")]
+            known = [
+                c
+                for t in claim_tables
+                for c in t
+                if c.get("claim") == row["claim"]
+                and c.get("measured_ratio") is not None
+                and c.get("scope") == row.get("scope")
+            ]
             if known:
                 table[i] = known[0]
     return table
@@ -80,10 +92,12 @@ def _unite(run_id: str, members: list[dict]) -> dict:
     from bench.claims import claims
     from bench.records import normalize
 
-    data: dict = {"schema_version": members[0]["schema_version"],
-                  "run": {**members[0]["run"], "label": run_id},
-                  "sessions": [s for m in members for s in m.get("sessions", [m["run"]])],
-                  "plan": list(dict.fromkeys(k for m in members for k in m.get("plan", [])))}
+    data: dict = {
+        "schema_version": members[0]["schema_version"],
+        "run": {**members[0]["run"], "label": run_id},
+        "sessions": [s for m in members for s in m.get("sessions", [m["run"]])],
+        "plan": list(dict.fromkeys(k for m in members for k in m.get("plan", []))),
+    }
     for table in ("efficiency", "accuracy", "training", PAPER_FLOPS):
         cells: dict = {}
         for m in members:
@@ -106,33 +120,47 @@ def _missing_shards(shards: list[str | None]) -> list[str]:
     session's header)."""
     counts = {int(s.split("/")[1]) for s in shards if s}
     present = {s for s in shards if s}
-    return [f"{i}/{n}" for n in sorted(counts) for i in range(1, n + 1)
-            if f"{i}/{n}" not in present]
+    return [
+        f"{i}/{n}" for n in sorted(counts) for i in range(1, n + 1) if f"{i}/{n}" not in present
+    ]
 
 
 # --------------------------------------------------------------------------------------------
 # report.md
 
-def _profile_line(name: str | None) -> str:
-    from bench.profiles import PROFILES
+
+def _profile_line(name: str | None, runs: list[dict]) -> str:
+    """The profile and what it was when ``runs`` ran (their header's record, or the profile's
+    definition at their time: a profile may have changed since)."""
+    from bench.profiles import profile_description
 
     if not name:
         return "n/a"
-    p = PROFILES.get(name)
-    return f"`{name}` ({p.description})" if p else f"`{name}`"
+    recorded = [
+        r["profile_description"]
+        for r in runs
+        if r.get("profile") == name and r.get("profile_description")
+    ]
+    times = sorted(t for r in runs if (t := r.get("time_utc")))
+    text = recorded[0] if recorded else profile_description(name, times[0] if times else None)
+    return f"`{name}` ({text})" if text else f"`{name}`"
 
 
 def _header(run: dict) -> list[str]:
     label = f" `{run['label']}`" if run.get("label") else ""
     return [
-        f"### Run{label}" if label else "## Run", "",
+        f"### Run{label}" if label else "## Run",
+        "",
         f"- command: `{run.get('command')}`",
         f"- time (UTC): {run.get('time_utc')}, git commit: {run.get('git_commit')}",
-        f"- dataset: {run.get('dataset')}, training profile: {_profile_line(run.get('profile'))}",
+        f"- dataset: {run.get('dataset')}, "
+        f"training profile: {_profile_line(run.get('profile'), [run])}",
         f"- device: {run.get('device')} ({run.get('device_name')}), CPU: {run.get('cpu')}, "
         f"threads: {run.get('threads')}",
         f"- torch {run.get('torch')}, CUDA {run.get('cuda')}, cuDNN {run.get('cudnn')}, "
-        f"smp {run.get('smp')}, Python {run.get('python')}", ""]
+        f"smp {run.get('smp')}, Python {run.get('python')}",
+        "",
+    ]
 
 
 def render(data: dict, figures: list[Path] | None = None, out_dir: Path | None = None) -> str:
@@ -141,13 +169,23 @@ def render(data: dict, figures: list[Path] | None = None, out_dir: Path | None =
     runs = data.get("runs") or [data["run"]]
     lines = ["# segbench report", ""]
     if len(runs) > 1:
-        lines += [f"Merged from {len(runs)} runs by `python -m bench report`; the `run` column "
-                  "says where each row comes from.", "", "## Runs", ""]
+        lines += [
+            f"Merged from {len(runs)} runs by `python -m bench report`; the `run` column "
+            "says where each row comes from.",
+            "",
+            "## Runs",
+            "",
+        ]
     for run in runs:
         lines += _header(run)
     tables = {t.name: t for t in build_tables(data)}
-    sections = [("efficiency", "##"), ("flops_not_counted", "###"), ("accuracy", "##"),
-                ("per_class_iou", "###"), ("claims", "##")]
+    sections = [
+        ("efficiency", "##"),
+        ("flops_not_counted", "###"),
+        ("accuracy", "##"),
+        ("per_class_iou", "###"),
+        ("claims", "##"),
+    ]
     if "efficiency" not in tables:
         lines += ["## Efficiency", "", NOT_MEASURED, ""]
     for name, heading in sections:
@@ -157,9 +195,12 @@ def render(data: dict, figures: list[Path] | None = None, out_dir: Path | None =
         lines += [f"{heading} {t.title}", ""]
         if name == "accuracy":
             profiles = sorted({r["profile"] for r in t.rows if r.get("profile")})
-            lines += ["Training profile: " + ("; ".join(_profile_line(p) for p in profiles)
-                                              or "n/a") +
-                      ". Every deep model had the same recipe.", ""]
+            lines += [
+                "Training profile: "
+                + ("; ".join(_profile_line(p, runs) for p in profiles) or "n/a")
+                + ". Every deep model had the same recipe.",
+                "",
+            ]
         lines += [to_markdown(t), ""]
         if t.note:
             lines += [t.note, ""]
@@ -181,11 +222,15 @@ def _missing_section(data: dict) -> list[str]:
     missing, shards = data.get("missing") or [], data.get("missing_shards") or []
     if not missing and not shards:
         return []
-    lines = ["## Missing cells", "",
-             f"{len(missing)} planned cells have no row"
-             + (f"; shards given no folder: {', '.join(shards)}" if shards else "")
-             + ". Run the same command again (for a shard: with its --shard) to measure them, "
-               "then `python -m bench report` again.", ""]
+    lines = [
+        "## Missing cells",
+        "",
+        f"{len(missing)} planned cells have no row"
+        + (f"; shards given no folder: {', '.join(shards)}" if shards else "")
+        + ". Run the same command again (for a shard: with its --shard) to measure them, "
+        "then `python -m bench report` again.",
+        "",
+    ]
     lines += [f"- `{k}`" for k in missing[:MISSING_LISTED]]
     if len(missing) > MISSING_LISTED:
         lines.append(f"- and {len(missing) - MISSING_LISTED} more")
@@ -199,8 +244,9 @@ def write_report(data: dict, out_dir: str | Path) -> Path:
     return path
 
 
-def write_full_report(data: dict, out_dir: str | Path,
-                      prediction_dirs: list[Path] = ()) -> Path:
+def write_full_report(
+    data: dict, out_dir: str | Path, prediction_dirs: Sequence[Path] = ()
+) -> Path:
     """report.md with figures, tables/*.csv and tables/*.tex, figures/*.png and *.svg."""
     from bench.figures import write_figures
 

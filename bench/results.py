@@ -7,6 +7,7 @@ when it is interrupted, never per row. ``load_results`` reads any results a segb
 a run folder's store (the source of truth, complete after a crash), or a results.json of schema
 1 or 2; anything else is BadInput (exit 2).
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,15 @@ from bench.errors import BadInput
 from bench.records import READABLE_VERSIONS, SCHEMA_VERSION, TABLES, normalize, row_key
 from bench.store import STORE_NAME, StoreContents, StoreWriter, clean, read_store
 
-__all__ = ["TABLES", "RunResults", "default_run_dir", "load_results",
-           "results_data", "rows_to_csv", "utc_stamp"]
+__all__ = [
+    "TABLES",
+    "RunResults",
+    "default_run_dir",
+    "load_results",
+    "results_data",
+    "rows_to_csv",
+    "utc_stamp",
+]
 
 PAPER_FLOPS = "paper_flops"  # store table: ENet and SegNet FLOPs at 640x360, for the claim
 
@@ -38,8 +46,11 @@ def default_run_dir(dataset: str, root: str | Path = "results/runs") -> Path:
 
 def remove_stale_temporaries(folder: Path) -> None:
     """Temporary files of atomic writes that a killed process could not remove."""
-    for tmp in list(folder.glob(".*.tmp")) + list(folder.glob("tables/.*.tmp")) + \
-            list(folder.glob("figures/.*.tmp")):
+    for tmp in (
+        list(folder.glob(".*.tmp"))
+        + list(folder.glob("tables/.*.tmp"))
+        + list(folder.glob("figures/.*.tmp"))
+    ):
         tmp.unlink(missing_ok=True)
 
 
@@ -50,8 +61,9 @@ def rows_to_csv(rows: list[dict]) -> str:
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v
-                         for k, v in row.items()})
+        writer.writerow(
+            {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+        )
     return buf.getvalue()
 
 
@@ -60,13 +72,19 @@ def results_data(contents: StoreContents, label: str | None = None) -> dict:
     claims derived from the efficiency rows, and the planned cells not measured yet."""
     from bench.claims import claims
 
-    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run": dict(contents.run),
-                            "sessions": contents.sessions, "plan": contents.plan}
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run": dict(contents.run),
+        "sessions": contents.sessions,
+        "plan": contents.plan,
+    }
     if label and not data["run"].get("run_id"):
         data["run"]["run_id"] = label
     for table in ("efficiency", "accuracy", "training"):
-        data[table] = [normalize(table, {**r, "cell": key})
-                       for key, r in contents.tables.get(table, {}).items()]
+        data[table] = [
+            normalize(table, {**r, "cell": key})
+            for key, r in contents.tables.get(table, {}).items()
+        ]
     paper = {r["system"]: r for r in contents.rows(PAPER_FLOPS)}
     data["claims"] = [normalize("claims", c) for c in claims(data["efficiency"], paper)]
     data[PAPER_FLOPS] = list(paper.values())
@@ -80,11 +98,17 @@ class RunResults:
     ``render`` writes results.json and the CSVs from every row. The caller holds the folder's
     lock (:class:`bench.store.FolderLock`)."""
 
-    def __init__(self, out_dir: str | Path, run: dict, plan: list[str] | None = None,
-                 shard: str | None = None, sync: bool = True):
+    def __init__(
+        self,
+        out_dir: str | Path,
+        run: dict,
+        plan: list[str] | None = None,
+        shard: str | None = None,
+        sync: bool = True,
+    ):
         self.dir = Path(out_dir)
         self.writer = StoreWriter(self.dir, sync=sync)
-        self.contents = (StoreContents() if self.writer.is_new else read_store(self.writer.path))
+        self.contents = StoreContents() if self.writer.is_new else read_store(self.writer.path)
         self.begin(run, plan, shard)
 
     def begin(self, run: dict, plan: list[str] | None = None, shard: str | None = None) -> None:
@@ -107,8 +131,12 @@ class RunResults:
 
     def ok(self) -> set[str]:
         """Keys of the cells measured successfully."""
-        return {k for rows in self.contents.tables.values() for k, r in rows.items()
-                if r.get("status", "ok") == "ok"}
+        return {
+            k
+            for rows in self.contents.tables.values()
+            for k, r in rows.items()
+            if r.get("status", "ok") == "ok"
+        }
 
     def rows(self, table: str) -> list[dict]:
         return self.contents.rows(table)
@@ -132,11 +160,18 @@ class RunResults:
 
 def _upgrade_v1(data: dict) -> dict:
     """A schema-1 results.json as a schema-2 results dict (rows normalised, no plan)."""
-    out = {"schema_version": SCHEMA_VERSION, "run": dict(data["run"]),
-           "sessions": [data["run"]], "plan": [], "missing": []}
+    out = {
+        "schema_version": SCHEMA_VERSION,
+        "run": dict(data["run"]),
+        "sessions": [data["run"]],
+        "plan": [],
+        "missing": [],
+    }
     for table in TABLES:
-        out[table] = [normalize(table, {**r, "cell": r.get("cell") or row_key(table, r)})
-                      for r in data.get(table, [])]
+        out[table] = [
+            normalize(table, {**r, "cell": r.get("cell") or row_key(table, r)})
+            for r in data.get(table, [])
+        ]
     out[PAPER_FLOPS] = []
     return out
 
@@ -149,34 +184,48 @@ def load_results(path: str | Path) -> dict:
         return results_data(read_store(path), label=path.name)
     file = path / "results.json" if path.is_dir() else path
     if not file.is_file():
-        raise BadInput(f"{path}: no results there: expected a run folder written by "
-                       f"`python -m bench run` (with {STORE_NAME} or results.json), or a "
-                       f"results.json file")
+        raise BadInput(
+            f"{path}: no results there: expected a run folder written by "
+            f"`python -m bench run` (with {STORE_NAME} or results.json), or a "
+            f"results.json file"
+        )
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{file} is not valid JSON ({str(exc)[:120]}): expected a results.json "
-                       f"written by `python -m bench run`") from None
+        raise BadInput(
+            f"{file} is not valid JSON ({str(exc)[:120]}): expected a results.json "
+            f"written by `python -m bench run`"
+        ) from None
     except OSError as exc:
-        raise BadInput(f"cannot read {file}: {exc.strerror}: expected a readable results.json") \
-            from None
-    what = (f"{file} is not a segbench results file: expected an object with 'run' and the "
-            f"lists {', '.join(TABLES[:3])}")
+        raise BadInput(
+            f"cannot read {file}: {exc.strerror}: expected a readable results.json"
+        ) from None
+    what = (
+        f"{file} is not a segbench results file: expected an object with 'run' and the "
+        f"lists {', '.join(TABLES[:3])}"
+    )
     if not isinstance(data, dict) or not isinstance(data.get("run"), dict):
         raise BadInput(what)
     version = data.get("schema_version", 1)
     if version not in READABLE_VERSIONS:
-        raise BadInput(f"{file} has schema version {version!r}: expected one of "
-                       f"{', '.join(map(str, READABLE_VERSIONS))} (a newer segbench wrote it? "
-                       f"upgrade to read it)")
-    if any(not isinstance(data.get(t, []), list) or
-           not all(isinstance(r, dict) for r in data.get(t, [])) for t in TABLES):
+        raise BadInput(
+            f"{file} has schema version {version!r}: expected one of "
+            f"{', '.join(map(str, READABLE_VERSIONS))} (a newer segbench wrote it? "
+            f"upgrade to read it)"
+        )
+    if any(
+        not isinstance(data.get(t, []), list)
+        or not all(isinstance(r, dict) for r in data.get(t, []))
+        for t in TABLES
+    ):
         raise BadInput(what)
     if version == 1:
         return _upgrade_v1(data)
     for table in TABLES:
-        data[table] = [normalize(table, {**r, "cell": r.get("cell") or row_key(table, r)})
-                       for r in data.get(table, [])]
+        data[table] = [
+            normalize(table, {**r, "cell": r.get("cell") or row_key(table, r)})
+            for r in data.get(table, [])
+        ]
     data.setdefault(PAPER_FLOPS, [])
     data.setdefault("sessions", [data["run"]])
     data.setdefault("plan", [])

@@ -1,4 +1,5 @@
 """`bench run`: measure every asked-for system and write the run folder as rows arrive."""
+
 from __future__ import annotations
 
 import contextlib
@@ -24,10 +25,17 @@ from bench.errors import BadInput
 from bench.measure.latency import LatencyPolicy
 from bench.options import PAPER_SIZES
 from bench.plan import Cell, Shard, Sweep, parse_shard, weights_tag
+from bench.profiles import get_profile
 from bench.records import failed_row, row_key, training_key
 from bench.report import write_full_report, write_report
-from bench.results import (PAPER_FLOPS, RunResults, default_run_dir, load_results,
-                           remove_stale_temporaries, utc_stamp)
+from bench.results import (
+    PAPER_FLOPS,
+    RunResults,
+    default_run_dir,
+    load_results,
+    remove_stale_temporaries,
+    utc_stamp,
+)
 from bench.store import STORE_NAME, FolderLock
 
 DEEP_MODELS = ("enet", "segnet", "unet", "pspnet", "deeplabv3plus")
@@ -60,10 +68,19 @@ class RunConfig:
 
     def efficiency_options(self) -> EfficiencyOptions:
         return EfficiencyOptions(
-            device=self.device, sizes=list(self.sizes), precisions=list(self.precisions),
-            batch_sizes=list(self.batch_sizes), modes=list(self.modes),
-            channels_last=self.channels_last, fvcore=self.fvcore, seed=self.seed,
-            dataset=self.dataset, data_root=self.data_root, repeats=self.repeats, policy=LatencyPolicy(max_time_s=self.max_time_s))
+            device=self.device,
+            sizes=list(self.sizes),
+            precisions=list(self.precisions),
+            batch_sizes=list(self.batch_sizes),
+            modes=list(self.modes),
+            channels_last=self.channels_last,
+            fvcore=self.fvcore,
+            seed=self.seed,
+            dataset=self.dataset,
+            data_root=self.data_root,
+            repeats=self.repeats,
+            policy=LatencyPolicy(max_time_s=self.max_time_s),
+        )
 
 
 def set_threads(threads: int | None) -> int:
@@ -74,21 +91,39 @@ def set_threads(threads: int | None) -> int:
 
 #: Settings that make two sessions' rows comparable: a run folder is resumed only with these
 #: unchanged (the grid of systems, sizes, precisions, batches and modes may grow).
-SETTINGS = ("dataset", "profile", "seed", "device", "device_name", "threads", "channels_last",
-            "fvcore", "max_time_s", "repeats", "torch")
+SETTINGS = (
+    "dataset",
+    "profile",
+    "seed",
+    "device",
+    "device_name",
+    "threads",
+    "channels_last",
+    "fvcore",
+    "max_time_s",
+    "repeats",
+    "torch",
+)
 
 
 def sweep_of(config: RunConfig) -> Sweep:
     from bench.systems import get_system
 
-    return Sweep(systems=list(config.systems),
-                 kinds={n: get_system(n).kind for n in config.systems}, device=config.device,
-                 sizes=list(config.sizes), precisions=list(config.precisions),
-                 modes=list(config.modes), batch_sizes=list(config.batch_sizes),
-                 channels_last=config.channels_last, dataset=config.dataset,
-                 profile=config.profile, seed=config.seed,
-                 weights={n: weights_tag(p) for n, p in config.weights.items()},
-                 skip=list(config.skip))
+    return Sweep(
+        systems=list(config.systems),
+        kinds={n: get_system(n).kind for n in config.systems},
+        device=config.device,
+        sizes=list(config.sizes),
+        precisions=list(config.precisions),
+        modes=list(config.modes),
+        batch_sizes=list(config.batch_sizes),
+        channels_last=config.channels_last,
+        dataset=config.dataset,
+        profile=config.profile,
+        seed=config.seed,
+        weights={n: weights_tag(p) for n, p in config.weights.items()},
+        skip=list(config.skip),
+    )
 
 
 def run(config: RunConfig) -> Path:
@@ -101,8 +136,7 @@ def run(config: RunConfig) -> Path:
         torch.backends.cudnn.benchmark = True
     out_dir = Path(config.out) if config.out else default_run_dir(config.dataset)
     if out_dir.exists() and not out_dir.is_dir():
-        raise BadInput(f"--out {out_dir} is a file: expected a run folder (new, or one to "
-                       f"resume)")
+        raise BadInput(f"--out {out_dir} is a file: expected a run folder (new, or one to resume)")
     sweep, shard = sweep_of(config), parse_shard(config.shard)
     with FolderLock(out_dir):
         remove_stale_temporaries(out_dir)
@@ -121,9 +155,12 @@ def run(config: RunConfig) -> Path:
             done = results.ok()
             todo = [c for c in mine if config.force or c.key not in done]
             if len(todo) < len(mine):
-                tqdm.write(f"resuming {out_dir}: {len(mine) - len(todo)} of {len(mine)} cells "
-                           f"already measured, measuring the other {len(todo)} (--force "
-                           f"measures every cell again)", file=sys.stderr)
+                tqdm.write(
+                    f"resuming {out_dir}: {len(mine) - len(todo)} of {len(mine)} cells "
+                    f"already measured, measuring the other {len(todo)} (--force "
+                    f"measures every cell again)",
+                    file=sys.stderr,
+                )
             try:
                 eff = [c for c in todo if c.table == "efficiency"]
                 if eff or _needs_paper_flops(config, shard, results):
@@ -134,9 +171,11 @@ def run(config: RunConfig) -> Path:
             except KeyboardInterrupt as exc:
                 _render(results)
                 left = len([c for c in mine if c.key not in results.ok()])
-                exc.args = (f"every finished row is kept in {out_dir} ({STORE_NAME}, with "
-                            f"results.json and report.md rendered from it); run the same "
-                            f"command again to measure the {left} cells left",)
+                exc.args = (
+                    f"every finished row is kept in {out_dir} ({STORE_NAME}, with "
+                    f"results.json and report.md rendered from it); run the same "
+                    f"command again to measure the {left} cells left",
+                )
                 raise
             except Exception:
                 with contextlib.suppress(Exception):  # the views, if the disk still allows
@@ -146,8 +185,9 @@ def run(config: RunConfig) -> Path:
         finally:
             results.close()
         predictions = out_dir / "predictions"
-        write_full_report(data, out_dir,
-                          [predictions] if (predictions / "index.json").is_file() else [])
+        write_full_report(
+            data, out_dir, [predictions] if (predictions / "index.json").is_file() else []
+        )
     return out_dir
 
 
@@ -165,39 +205,66 @@ def _import_legacy(previous: dict, results: RunResults) -> None:
     for table in ("efficiency", "accuracy", "training"):
         for row in previous[table]:
             row = {k: v for k, v in row.items() if v is not None and k != "cell"}
-            results.add(table, row, key=row_key(table, {"profile": profile, **row}) if
-                        row.get("profile") is None else None)
+            results.add(
+                table,
+                row,
+                key=row_key(table, {"profile": profile, **row})
+                if row.get("profile") is None
+                else None,
+            )
 
 
 def _header(config: RunConfig, sweep: Sweep, shard, previous: dict | None) -> dict:
     """This session's run header; a resumed folder keeps its run id and must keep SETTINGS."""
     header = run_header(config.device)
-    header.update({"dataset": config.dataset, "profile": config.profile,
-                   "config": {k: v for k, v in asdict(config).items() if k != "out"},
-                   "latency_policy": asdict(config.efficiency_options().policy),
-                   "shard": str(shard) if shard else None, "sweep": sweep.sweep_id()})
-    settings = {**header["config"], "device_name": header.get("device_name"),
-                "threads": header.get("threads"), "torch": header.get("torch")}
+    header.update(
+        {
+            "dataset": config.dataset,
+            "profile": config.profile,
+            "profile_description": get_profile(config.profile).description,
+            "config": {k: v for k, v in asdict(config).items() if k != "out"},
+            "latency_policy": asdict(config.efficiency_options().policy),
+            "shard": str(shard) if shard else None,
+            "sweep": sweep.sweep_id(),
+        }
+    )
+    settings = {
+        **header["config"],
+        "device_name": header.get("device_name"),
+        "threads": header.get("threads"),
+        "torch": header.get("torch"),
+    }
     header["settings"] = {k: settings.get(k) for k in SETTINGS}
     if previous is None:
         header["run_id"] = config.run_id or (
-            f"sweep-{sweep.sweep_id()}" if shard else
-            f"{utc_stamp()}-{config.dataset}-{secrets.token_hex(3)}")
+            f"sweep-{sweep.sweep_id()}"
+            if shard
+            else f"{utc_stamp()}-{config.dataset}-{secrets.token_hex(3)}"
+        )
         return header
     before = previous["run"]
-    old = before.get("settings") or {**(before.get("config") or {}),
-                                     **{k: before.get(k) for k in ("device_name", "threads",
-                                                                   "torch")}}
-    changed = [f"{k}: {old[k]!r} then, {header['settings'][k]!r} now" for k in SETTINGS
-               if old.get(k) is not None and old[k] != header["settings"][k]]
+    old = before.get("settings") or {
+        **(before.get("config") or {}),
+        **{k: before.get(k) for k in ("device_name", "threads", "torch")},
+    }
+    changed = [
+        f"{k}: {old[k]!r} then, {header['settings'][k]!r} now"
+        for k in SETTINGS
+        if old.get(k) is not None and old[k] != header["settings"][k]
+    ]
     if changed:
-        raise BadInput(f"{config.out} holds a run with other settings ({'; '.join(changed)}): "
-                       f"expected the same settings to resume it, or another --out for a new "
-                       f"run")
+        raise BadInput(
+            f"{config.out} holds a run with other settings ({'; '.join(changed)}): "
+            f"expected the same settings to resume it, or another --out for a new "
+            f"run"
+        )
+    assert config.out is not None, "a run folder to resume is always named"
     run_id = before.get("run_id") or Path(config.out).name
     if config.run_id and config.run_id != run_id:
-        raise BadInput(f"--run-id {config.run_id}: {config.out} holds run {run_id}: expected "
-                       f"the same run id to resume it, or another --out")
+        raise BadInput(
+            f"--run-id {config.run_id}: {config.out} holds run {run_id}: expected "
+            f"the same run id to resume it, or another --out"
+        )
     header["run_id"] = run_id
     return header
 
@@ -217,8 +284,9 @@ def check_datasets(config: RunConfig) -> None:
     from bench.datasets import check_files, open_dataset
 
     for split in ("train", "val", "test"):
-        check_files(open_dataset(config.dataset, split, data_root=config.data_root,
-                                 seed=config.seed))
+        check_files(
+            open_dataset(config.dataset, split, data_root=config.data_root, seed=config.seed)
+        )
 
 
 def _by_system(cells: list[Cell]) -> dict[str, list[Cell]]:
@@ -228,17 +296,26 @@ def _by_system(cells: list[Cell]) -> dict[str, list[Cell]]:
     return out
 
 
-def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults,
-                     cells: list[Cell], shard: Shard | None) -> None:
+def _efficiency_pass(
+    config: RunConfig, num_classes: int, results: RunResults, cells: list[Cell], shard: Shard | None
+) -> None:
     """Measure ``cells``, one system at a time; each row is stored as it arrives, the views are
     rendered after each system."""
     opts = config.efficiency_options()
     with tqdm(total=len(cells), desc="efficiency", unit="cell") as bar:
         for name, mine in _by_system(cells).items():
             chosen = {(c.width, c.height, c.precision, c.mode, c.batch) for c in mine}
-            rows = (_isolated(name, num_classes, opts, chosen) if config.isolate
-                    else measure_system(name, num_classes, opts, progress=bar.set_postfix_str,
-                                        wanted=lambda *cell: cell in chosen))
+            rows = (
+                _isolated(name, num_classes, opts, chosen)
+                if config.isolate
+                else measure_system(
+                    name,
+                    num_classes,
+                    opts,
+                    progress=bar.set_postfix_str,
+                    wanted=lambda *cell, chosen=chosen: cell in chosen,
+                )
+            )
             for row in rows:
                 results.add("efficiency", row)
                 bar.update(1)
@@ -246,9 +323,11 @@ def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults,
             _render(results)
     if _needs_paper_flops(config, shard, results):
         for name in ("enet", "segnet"):
-            row = {"system": name, "num_classes": num_classes,
-                   **flop_fields(build(name, num_classes, config.seed), *FLOPS_SIZE,
-                                 config.fvcore)}
+            row = {
+                "system": name,
+                "num_classes": num_classes,
+                **flop_fields(build(name, num_classes, config.seed), *FLOPS_SIZE, config.fvcore),
+            }
             results.add(PAPER_FLOPS, row, key=f"{PAPER_FLOPS}/{name}")
         _render(results)
 
@@ -256,9 +335,13 @@ def _efficiency_pass(config: RunConfig, num_classes: int, results: RunResults,
 def _needs_paper_flops(config: RunConfig, shard: Shard | None, results: RunResults) -> bool:
     """FLOPs of ENet and SegNet at 640x360 are counted apart, for the claim, when the run has
     both but not that size (by the first shard only, once per folder unless --force)."""
-    return ("efficiency" not in config.skip and {"enet", "segnet"} <= set(config.systems)
-            and FLOPS_SIZE not in config.sizes and (shard is None or shard.index == 1)
-            and (config.force or len(results.rows(PAPER_FLOPS)) < 2))
+    return (
+        "efficiency" not in config.skip
+        and {"enet", "segnet"} <= set(config.systems)
+        and FLOPS_SIZE not in config.sizes
+        and (shard is None or shard.index == 1)
+        and (config.force or len(results.rows(PAPER_FLOPS)) < 2)
+    )
 
 
 def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) -> None:
@@ -267,21 +350,30 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
     asked for (oracle and learned). One row per cell, stored as it is scored."""
     from bench.datasets import open_dataset
     from bench.predictions import PredictionWriter
-    from bench.profiles import get_profile
     from bench.systems import get_system
 
     profile = get_profile(config.profile)
     synthetic = config.dataset == "synthetic"
-    test = open_dataset(config.dataset, "test", data_root=config.data_root, seed=config.seed,
-                        **({"length": profile.synthetic_test_images} if synthetic else {}))
+    test = open_dataset(
+        config.dataset,
+        "test",
+        data_root=config.data_root,
+        seed=config.seed,
+        size=profile.scoring_size(config.dataset),
+        **({"length": profile.synthetic_test_images} if synthetic else {}),
+    )
     saved = PredictionWriter(results.dir / "predictions", test)
     train_split = None
     for cell in cells:
         if get_system(cell.system).kind == "classical":
             if train_split is None:
                 train_split = open_dataset(
-                    config.dataset, "train", data_root=config.data_root, seed=config.seed,
-                    **({"length": profile.synthetic_train_images} if synthetic else {}))
+                    config.dataset,
+                    "train",
+                    data_root=config.data_root,
+                    seed=config.seed,
+                    **({"length": profile.synthetic_train_images} if synthetic else {}),
+                )
             row = _score_classical(config, cell, profile, train_split, test, saved)
         else:
             row = _score_model(config, cell, profile, test, saved, results)
@@ -294,53 +386,103 @@ def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, 
     from bench.measure.classical import evaluate_classical
 
     name, protocol = cell.system, cell.protocol
-    base = {"system": name, "kind": "classical", "dataset": config.dataset, "split": "test",
-            "protocol": protocol, "profile": None, "seed": config.seed, "device": "cpu"}
+    base = {
+        "system": name,
+        "kind": "classical",
+        "dataset": config.dataset,
+        "split": "test",
+        "protocol": protocol,
+        "profile": None,
+        "seed": config.seed,
+        "device": "cpu",
+    }
+    assert protocol is not None, "accuracy cells of classical methods name their protocol"
     try:
         metrics = evaluate_classical(
-            name, train_split, test, protocol, seed=config.seed,
+            name,
+            train_split,
+            test,
+            protocol,
+            seed=config.seed,
             max_train_images=profile.classical_train_images,
-            on_prediction=(lambda i, p: saved.add(name, i, p)) if protocol == "learned"
-            else None)
+            on_prediction=(lambda i, p: saved.add(name, i, p)) if protocol == "learned" else None,
+        )
         if protocol == "learned":
             saved.finish(name, protocol, None)
-        return {**base, **metrics, "train_seconds": metrics.get("train_s"),
-                "inference_size": _stored_size(test), "status": "ok"}
+        return {
+            **base,
+            **metrics,
+            "train_seconds": metrics.get("train_s"),
+            "inference_size": _stored_size(test),
+            "status": "ok",
+        }
     except Exception as exc:  # one method failing must not lose the others
         traceback.print_exc()
         return failed_row(exc, **base)
 
 
-def _score_model(config: RunConfig, cell: Cell, profile, test, saved,
-                 results: RunResults) -> dict:
-    from bench.train import (TrainConfig, evaluate_checkpoint, given_weights, train,
-                             weights_provenance)
+def _score_model(config: RunConfig, cell: Cell, profile, test, saved, results: RunResults) -> dict:
+    from bench.train import (
+        TrainConfig,
+        evaluate_checkpoint,
+        given_weights,
+        train,
+        weights_provenance,
+    )
 
     name = cell.system
-    base = {"system": name, "kind": "model", "dataset": config.dataset, "split": "test",
-            "protocol": "trained", "profile": config.profile, "seed": config.seed,
-            "device": config.device}
+    base = {
+        "system": name,
+        "kind": "model",
+        "dataset": config.dataset,
+        "split": "test",
+        "protocol": "trained",
+        "profile": config.profile,
+        "seed": config.seed,
+        "device": config.device,
+    }
     try:
         if name in config.weights:  # the user's (or a committed) checkpoint: scored, not trained
-            path = config.weights[name]
+            path: str | Path = config.weights[name]
             origin = given_weights(path)
             base["profile"] = origin.pop("profile", None)
             label = base["profile"] or "given weights"
         else:
-            trained = train(TrainConfig(system=name, dataset=config.dataset,
-                                        data_root=config.data_root, profile=config.profile,
-                                        seed=config.seed, device=config.device,
-                                        check_data=False))  # check_datasets did it
+            trained = train(
+                TrainConfig(
+                    system=name,
+                    dataset=config.dataset,
+                    data_root=config.data_root,
+                    profile=config.profile,
+                    seed=config.seed,
+                    device=config.device,
+                    check_data=False,
+                )
+            )  # check_datasets did it
             path, label = trained.checkpoint, config.profile
             origin = {**weights_provenance(trained), "train_size": list(profile.train_size)}
-            results.add("training", {"system": name, "dataset": config.dataset,
-                                     "profile": config.profile, "seed": config.seed,
-                                     "device": config.device, "checkpoint": str(path),
-                                     **origin, "status": "ok"},
-                        key=training_key(name, config.dataset, config.profile, config.seed))
+            results.add(
+                "training",
+                {
+                    "system": name,
+                    "dataset": config.dataset,
+                    "profile": config.profile,
+                    "seed": config.seed,
+                    "device": config.device,
+                    "checkpoint": str(path),
+                    **origin,
+                    "status": "ok",
+                },
+                key=training_key(name, config.dataset, config.profile, config.seed),
+            )
         metrics = evaluate_checkpoint(
-            name, path, test, device=config.device, desc=f"{name} test",
-            on_prediction=lambda i, p: saved.add(name, i, p))
+            name,
+            path,
+            test,
+            device=config.device,
+            desc=f"{name} test",
+            on_prediction=lambda i, p: saved.add(name, i, p),
+        )
         saved.finish(name, "trained", label)
         return {**base, **metrics, **origin, "checkpoint": str(path), "status": "ok"}
     except BadInput:
@@ -356,21 +498,38 @@ def _stored_size(dataset) -> str:
     return f"{label.shape[1]}x{label.shape[0]}"
 
 
-def _isolated(name: str, num_classes: int, opts: EfficiencyOptions,
-              cells: set[tuple] | None = None) -> list[dict]:
+def _isolated(
+    name: str, num_classes: int, opts: EfficiencyOptions, cells: set[tuple] | None = None
+) -> list[dict]:
     """Measure one system in a fresh Python process, so that allocator and compile caches of one
     model cannot affect the next. A crash of the child becomes a failed row."""
     with tempfile.TemporaryDirectory() as tmp:
         rows_path = Path(tmp) / "rows.jsonl"
-        job = {"name": name, "num_classes": num_classes, "options": asdict(opts),
-               "threads": torch.get_num_threads(), "rows": str(rows_path),
-               "cells": None if cells is None else sorted(cells)}
-        proc = subprocess.run([sys.executable, "-m", "bench.worker", json.dumps(job)],
-                              stderr=subprocess.PIPE, text=True)
-        rows = ([json.loads(line) for line in rows_path.read_text().splitlines()]
-                if rows_path.exists() else [])
+        job = {
+            "name": name,
+            "num_classes": num_classes,
+            "options": asdict(opts),
+            "threads": torch.get_num_threads(),
+            "rows": str(rows_path),
+            "cells": None if cells is None else sorted(cells),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.worker", json.dumps(job)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        rows = (
+            [json.loads(line) for line in rows_path.read_text().splitlines()]
+            if rows_path.exists()
+            else []
+        )
         if proc.returncode != 0:
             reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            rows.append(failed_row(f"worker exited with {proc.returncode}: {reason}",
-                                   system=name, device=opts.device))
+            rows.append(
+                failed_row(
+                    f"worker exited with {proc.returncode}: {reason}",
+                    system=name,
+                    device=opts.device,
+                )
+            )
         return rows

@@ -17,6 +17,7 @@ Lines, in order:
 The lock is an advisory ``flock`` on ``.lock`` in the folder, held for the whole run; the kernel
 drops it when the process ends, however it ends, so a crashed run never blocks the next one.
 """
+
 from __future__ import annotations
 
 import errno
@@ -27,7 +28,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.errors import BadInput
 
@@ -50,6 +51,7 @@ def clean(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 # the lock
 
+
 class FolderLock:
     """Exclusive use of a run folder by one process (``with FolderLock(dir): ...``)."""
 
@@ -58,7 +60,7 @@ class FolderLock:
         self.option = option  # the option that names the folder, for the message
         self.fd: int | None = None
 
-    def acquire(self) -> "FolderLock":
+    def acquire(self) -> FolderLock:
         import fcntl
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -71,13 +73,22 @@ class FolderLock:
                 raise
             holder = _read_holder(fd)
             os.close(fd)
-            raise BadInput(f"{self.folder} is in use by another run ({holder}): expected a "
-                           f"folder that no other run is writing; wait for that run to end, "
-                           f"or choose another {self.option}") from None
+            raise BadInput(
+                f"{self.folder} is in use by another run ({holder}): expected a "
+                f"folder that no other run is writing; wait for that run to end, "
+                f"or choose another {self.option}"
+            ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                                 }).encode())
+        os.write(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+            ).encode(),
+        )
         self.fd = fd
         return self
 
@@ -89,7 +100,7 @@ class FolderLock:
             os.close(self.fd)
             self.fd = None
 
-    def __enter__(self) -> "FolderLock":
+    def __enter__(self) -> FolderLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:
@@ -107,6 +118,7 @@ def _read_holder(fd: int) -> str:
 # --------------------------------------------------------------------------------------------
 # writing
 
+
 class StoreWriter:
     """Appends lines to a folder's store; the caller holds the folder's lock."""
 
@@ -115,11 +127,15 @@ class StoreWriter:
         self.sync = sync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _cut_unfinished_tail(self.path)
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _open_fd(self) -> int:
+        assert self.fd is not None, f"{self.path}: the store writer is used after close()"
+        return self.fd
 
     @property
     def is_new(self) -> bool:
-        return os.fstat(self.fd).st_size == 0
+        return os.fstat(self._open_fd()).st_size == 0
 
     def begin(self, session: dict, plan: list[str], shard: str | None = None) -> None:
         """The first line of a new store, or a resumed session's line."""
@@ -132,13 +148,15 @@ class StoreWriter:
         self._append({"table": table, "key": key, "row": row})
 
     def _append(self, entry: dict) -> None:
-        data = (json.dumps(clean(entry), ensure_ascii=True, separators=(",", ":")) + "\n"
-                ).encode("ascii")
+        data = (json.dumps(clean(entry), ensure_ascii=True, separators=(",", ":")) + "\n").encode(
+            "ascii"
+        )
+        fd = self._open_fd()
         view = memoryview(data)
         while view:  # one write for a regular file; a loop in case the kernel writes less
-            view = view[os.write(self.fd, view):]
+            view = view[os.write(fd, view) :]
         if self.sync:
-            os.fsync(self.fd)
+            os.fsync(fd)
 
     def close(self) -> None:
         if self.fd is not None:
@@ -176,6 +194,7 @@ def _cut_unfinished_tail(path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # reading
 
+
 @dataclass
 class StoreContents:
     sessions: list[dict] = field(default_factory=list)  # run headers, first = the run's
@@ -202,8 +221,9 @@ def read_store(path: str | Path) -> StoreContents:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}: expected a run's {STORE_NAME}") \
-            from None
+        raise BadInput(
+            f"cannot read {path}: {exc.strerror}: expected a run's {STORE_NAME}"
+        ) from None
     lines = data.split(b"\n")
     if lines and lines[-1] != b"":  # no newline yet: the write was cut short
         lines = lines[:-1]
@@ -215,22 +235,29 @@ def read_store(path: str | Path) -> StoreContents:
         try:
             entry = json.loads(raw)
         except ValueError:
-            raise BadInput(f"{path}, line {number}, is not JSON: expected a store written by "
-                           f"`python -m bench run`") from None
+            raise BadInput(
+                f"{path}, line {number}, is not JSON: expected a store written by "
+                f"`python -m bench run`"
+            ) from None
         if number == 1 and (not isinstance(entry, dict) or "segbench_store" not in entry):
-            raise BadInput(f"{path} is not a segbench store: expected its first line to be a "
-                           f"segbench_store header")
+            raise BadInput(
+                f"{path} is not a segbench store: expected its first line to be a "
+                f"segbench_store header"
+            )
         if not isinstance(entry, dict):
             raise BadInput(f"{path}, line {number}, is not an object: expected a store line")
         if number == 1 and entry["segbench_store"] > STORE_VERSION:
-            raise BadInput(f"{path} was written by a newer segbench (store version "
-                           f"{entry['segbench_store']}): expected version {STORE_VERSION} or "
-                           f"older; upgrade segbench to read it")
+            raise BadInput(
+                f"{path} was written by a newer segbench (store version "
+                f"{entry['segbench_store']}): expected version {STORE_VERSION} or "
+                f"older; upgrade segbench to read it"
+            )
         if "session" in entry:
             out.sessions.append(entry["session"] or {})
             plan.update(dict.fromkeys(entry.get("plan") or []))
         elif "table" in entry and isinstance(entry.get("row"), dict):
-            out.tables.setdefault(entry["table"], {})[entry.get("key")] = entry["row"]
+            key = cast(str, entry.get("key"))  # StoreWriter.add writes a str key on every row line
+            out.tables.setdefault(entry["table"], {})[key] = entry["row"]
         else:
             raise BadInput(f"{path}, line {number}: expected a session or a row line")
     out.plan = list(plan)

@@ -5,6 +5,7 @@
 here sees every system, and it turns an unknown name into :class:`bench.errors.BadInput` (one
 line, exit 2 from the CLI). The harness looks systems up here, never in ``models`` directly.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,10 +15,9 @@ import models  # noqa: F401  (registers the deep models)
 from bench.errors import BadInput
 from classical.base import ClassicalMethod
 from classical.base import create_method as _create_method
-from models.registry import SystemInfo, UnknownSystemError
+from models.registry import SystemInfo, UnknownSystemError, list_systems, system_names  # noqa: F401
 from models.registry import create_model as _create_model
 from models.registry import get_system as _get_system
-from models.registry import list_systems, system_names  # noqa: F401
 from models.wrappers import AnySize, any_size  # noqa: F401
 
 
@@ -35,8 +35,9 @@ def require_kind(name: str, kind: str, why: str = "") -> SystemInfo:
     if info.kind != kind:
         what = "a deep model" if kind == "model" else "a classical method"
         known = ", ".join(system_names(kind))
-        raise BadInput(f"'{name}' is not {what}{': ' + why if why else ''}: expected one of "
-                       f"{known}")
+        raise BadInput(
+            f"'{name}' is not {what}{': ' + why if why else ''}: expected one of {known}"
+        )
     return info
 
 

@@ -4,24 +4,27 @@ A table is a list of columns (title, how to get the value from a row, how to for
 list of rows. Every cell comes from one row of results.json; a value that is missing reads
 ``not measured``, never 0. The three formats show the same cells.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 NOT_MEASURED = "not measured"
 
 Getter = str | Callable[[dict], Any]
 Formatter = Callable[[Any], str] | None
+Column = tuple[str, Getter, Formatter]  # title, how to get the value from a row, how to format it
 
 
 @dataclass
 class Table:
     name: str  # file stem: tables/<name>.csv, tables/<name>.tex
     title: str
-    columns: list[tuple[str, Getter, Formatter]]
+    columns: list[Column]
     rows: list[dict]
     note: str = ""
 
@@ -60,13 +63,14 @@ def _size(r: dict) -> str | None:
     return f"{r['width']}x{r['height']}" if r.get("width") else None
 
 
-def _run_column(rows: list[dict]) -> list:
+def _run_column(rows: list[dict]) -> list[Column]:
     """A `run` column, only when the rows come from several merged runs."""
     return [("run", "run", None)] if any("run" in r for r in rows) else []
 
 
 # --------------------------------------------------------------------------------------------
 # the tables
+
 
 def efficiency_table(rows: list[dict]) -> Table:
     columns = _run_column(rows) + [
@@ -87,12 +91,17 @@ def efficiency_table(rows: list[dict]) -> Table:
         ("peak mem (MB)", "peak_mem_mb", fixed(1)),
         ("status", _status, None),
     ]
-    return Table("efficiency", "Efficiency", columns, rows,
-                 "GFLOPs count 2 per multiply-add, per image, at the size run (padded to the "
-                 "model's divisor); the primary counter is torch.utils.flop_counter "
-                 "(convolutions and matrix products), fvcore beside it adds element-wise layers. "
-                 "Latency: median of the timed iterations after warm-up; memory: peak CUDA "
-                 "allocation on a GPU, peak resident growth on a CPU.")
+    return Table(
+        "efficiency",
+        "Efficiency",
+        columns,
+        rows,
+        "GFLOPs count 2 per multiply-add, per image, at the size run (padded to the "
+        "model's divisor); the primary counter is torch.utils.flop_counter "
+        "(convolutions and matrix products), fvcore beside it adds element-wise layers. "
+        "Latency: median of the timed iterations after warm-up; memory: peak CUDA "
+        "allocation on a GPU, peak resident growth on a CPU.",
+    )
 
 
 def _budget(r: dict) -> str | None:
@@ -103,8 +112,11 @@ def _budget(r: dict) -> str | None:
     size = r.get("train_size")
     at = f" at {size[0]}x{size[1]}" if size else ""
     done = r.get("epochs_done")
-    epochs = (f"{done} of {r['epochs']} epochs" if done is not None and done != r["epochs"]
-              else f"{r['epochs']} epochs")
+    epochs = (
+        f"{done} of {r['epochs']} epochs"
+        if done is not None and done != r["epochs"]
+        else f"{r['epochs']} epochs"
+    )
     return f"{epochs}{at}, best {r.get('best_epoch')}"
 
 
@@ -114,8 +126,11 @@ def accuracy_table(rows: list[dict]) -> Table:
         ("dataset", "dataset", None),
         ("split", "split", None),
         ("protocol", "protocol", None),
-        ("profile", lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical"
-                                                   else None), None),
+        (
+            "profile",
+            lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical" else None),
+            None,
+        ),
         ("training", _budget, None),
         ("input", lambda r: r.get("inference_size"), None),
         ("mIoU %", "miou", percent),
@@ -124,13 +139,18 @@ def accuracy_table(rows: list[dict]) -> Table:
         ("train time (s)", "train_seconds", fixed(0)),
         ("status", _status, None),
     ]
-    return Table("accuracy", "Accuracy", columns, rows,
-                 "One confusion matrix over the whole split, void ignored; mIoU is the mean over "
-                 "classes present. A `quick` or `smoke` result is a CPU-sized training budget, "
-                 "not the paper's 300 epochs. Classical methods: `oracle` gives each region its "
-                 "majority ground-truth class (an upper bound that uses the test labels); "
-                 "`learned` labels regions with a small classifier trained on the training "
-                 "split, with no ground truth at test time.")
+    return Table(
+        "accuracy",
+        "Accuracy",
+        columns,
+        rows,
+        "One confusion matrix over the whole split, void ignored; mIoU is the mean over "
+        "classes present. A `quick` or `smoke` result is a CPU-sized training budget, "
+        "not the paper's 300 epochs. Classical methods: `oracle` gives each region its "
+        "majority ground-truth class (an upper bound that uses the test labels); "
+        "`learned` labels regions with a small classifier trained on the training "
+        "split, with no ground truth at test time.",
+    )
 
 
 def per_class_table(rows: list[dict]) -> Table | None:
@@ -139,13 +159,22 @@ def per_class_table(rows: list[dict]) -> Table | None:
     if not scored:
         return None
     classes = list(dict.fromkeys(c for r in scored for c in r["per_class_iou"]))
-    columns = _run_column(scored) + [("system", "system", None), ("dataset", "dataset", None),
-                                     ("protocol", "protocol", None)]
-    columns += [(c, (lambda name: lambda r: r["per_class_iou"].get(name))(c), percent)
-                for c in classes]
-    return Table("per_class_iou", "Per-class IoU (%)", columns, scored,
-                 "IoU of each class on the test split; `not measured` where a row has no value "
-                 "for the class (another dataset, or a class absent from the split).")
+    columns = _run_column(scored) + [
+        ("system", "system", None),
+        ("dataset", "dataset", None),
+        ("protocol", "protocol", None),
+    ]
+    columns += [
+        (c, (lambda name: lambda r: r["per_class_iou"].get(name))(c), percent) for c in classes
+    ]
+    return Table(
+        "per_class_iou",
+        "Per-class IoU (%)",
+        columns,
+        scored,
+        "IoU of each class on the test split; `not measured` where a row has no value "
+        "for the class (another dataset, or a class absent from the split).",
+    )
 
 
 def claims_table(rows: list[dict]) -> Table:
@@ -160,24 +189,32 @@ def claims_table(rows: list[dict]) -> Table:
             return "one round"
         return f"{r['ratio_low']:.1f}-{r['ratio_high']:.1f}x"
 
-    columns = [
+    columns: list[Column] = [
         ("claim", "claim", None),
         ("scope", "scope", None),
         ("paper", "paper_ratio", lambda v: f"{v:.0f}x"),
         ("measured", "measured_ratio", lambda v: f"{v:.1f}x"),
         ("spread", spread, None),
-        ("paper's Table 2 at this size",
-         lambda r: r.get("paper_times") or ("n/a" if r.get("claim") != "speed" else None), None),
+        (
+            "paper's Table 2 at this size",
+            lambda r: r.get("paper_times") or ("n/a" if r.get("claim") != "speed" else None),
+            None,
+        ),
         ("basis", "basis", None),
         ("verdict", "verdict", None),
     ]
-    return Table("claims", "The ENet paper's claims against SegNet", columns, rows,
-                 f"Rules: FLOPs and parameters hold within {EXACT_TOLERANCE:.0%} of the paper's "
-                 f"ratio either way, FLOPs counted under the paper's convention; speed holds if "
-                 f"the largest GPU ratio, at the low end of its spread over timing rounds, is "
-                 f"at least {HOLDS_FRACTION:.0%} of the paper's 18x (\"up to\"; the paper's 18x "
-                 "is the TX1 at 640x360, its Titan X ratios are 9.9x to 13.8x). CPU ratios are "
-                 "listed for reference.")
+    return Table(
+        "claims",
+        "The ENet paper's claims against SegNet",
+        columns,
+        rows,
+        f"Rules: FLOPs and parameters hold within {EXACT_TOLERANCE:.0%} of the paper's "
+        f"ratio either way, FLOPs counted under the paper's convention; speed holds if "
+        f"the largest GPU ratio, at the low end of its spread over timing rounds, is "
+        f"at least {HOLDS_FRACTION:.0%} of the paper's 18x (\"up to\"; the paper's 18x "
+        "is the TX1 at 640x360, its Titan X ratios are 9.9x to 13.8x). CPU ratios are "
+        "listed for reference.",
+    )
 
 
 def not_counted_table(rows: list[dict]) -> Table | None:
@@ -188,11 +225,19 @@ def not_counted_table(rows: list[dict]) -> Table | None:
             seen.setdefault(r["system"], r)
     if not seen:
         return None
-    table = [{"system": k, "torch": ", ".join(r["flops_not_counted"]) or "none",
-              "fvcore": ", ".join(r.get("flops_fvcore_not_counted") or []) or "none"}
-             for k, r in seen.items()]
-    cols = [("system", "system", None), ("not counted by torch.utils.flop_counter", "torch", None),
-            ("not counted by fvcore itself (our handles count them)", "fvcore", None)]
+    table = [
+        {
+            "system": k,
+            "torch": ", ".join(r["flops_not_counted"]) or "none",
+            "fvcore": ", ".join(r.get("flops_fvcore_not_counted") or []) or "none",
+        }
+        for k, r in seen.items()
+    ]
+    cols: list[Column] = [
+        ("system", "system", None),
+        ("not counted by torch.utils.flop_counter", "torch", None),
+        ("not counted by fvcore itself (our handles count them)", "fvcore", None),
+    ]
     return Table("flops_not_counted", "Operators the FLOP counters leave out", cols, table)
 
 
@@ -211,6 +256,7 @@ def build_tables(data: dict) -> list[Table]:
 # --------------------------------------------------------------------------------------------
 # formats
 
+
 def to_markdown(table: Table) -> str:
     head = "| " + " | ".join(table.header()) + " |"
     rule = "| " + " | ".join("---" for _ in table.columns) + " |"
@@ -226,9 +272,18 @@ def to_csv(table: Table) -> str:
     return buf.getvalue()
 
 
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                  "^": r"\textasciicircum{}"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def latex_escape(text: str) -> str:
@@ -238,11 +293,17 @@ def latex_escape(text: str) -> str:
 def to_latex(table: Table) -> str:
     """A booktabs table (needs \\usepackage{booktabs}); numbers right-aligned."""
     cells = table.cells()
-    align = "".join("r" if cells and all(_numeric(row[i]) for row in cells) else "l"
-                    for i in range(len(table.columns)))
-    lines = [f"% {table.title}: made by `python -m bench report` from results.json",
-             f"\\begin{{tabular}}{{{align}}}", r"\toprule",
-             " & ".join(latex_escape(h) for h in table.header()) + r" \\", r"\midrule"]
+    align = "".join(
+        "r" if cells and all(_numeric(row[i]) for row in cells) else "l"
+        for i in range(len(table.columns))
+    )
+    lines = [
+        f"% {table.title}: made by `python -m bench report` from results.json",
+        f"\\begin{{tabular}}{{{align}}}",
+        r"\toprule",
+        " & ".join(latex_escape(h) for h in table.header()) + r" \\",
+        r"\midrule",
+    ]
     lines += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in cells]
     lines += [r"\bottomrule", r"\end{tabular}", ""]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
 """Child process of `bench run --isolate`: measures one system, appends rows as JSON lines."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,12 @@ def main(job_json: str) -> int:
         torch.backends.cudnn.benchmark = True
     chosen = None if job.get("cells") is None else {tuple(c) for c in job["cells"]}
     with open(job["rows"], "a", encoding="utf-8") as out:
-        for row in measure_system(job["name"], job["num_classes"], EfficiencyOptions(**options),
-                                  wanted=None if chosen is None else
-                                  lambda *cell: cell in chosen):
+        for row in measure_system(
+            job["name"],
+            job["num_classes"],
+            EfficiencyOptions(**options),
+            wanted=None if chosen is None else lambda *cell: cell in chosen,
+        ):
             out.write(json.dumps(row) + "\n")
             out.flush()
     return 0

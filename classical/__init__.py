@@ -8,6 +8,7 @@ or the ``learned`` protocol (see ``classical.base`` for where each piece lives).
 light: scikit-image submodules are loaded when a method first runs. This package imports
 ``models.registry`` and never ``bench``.
 """
+
 from classical import edges, region_growing, superpixels, thresholding, watershed  # noqa: F401
 from classical.base import ClassicalMethod, create_method  # noqa: F401
 from classical.classifier import RegionClassifier, train_classifier  # noqa: F401

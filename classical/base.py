@@ -22,6 +22,7 @@ A new method: subclass :class:`ClassicalMethod`, implement ``_partition(image)``
 method over a dataset (one confusion matrix over a split) is the harness's job:
 ``bench.measure.classical.evaluate_classical``. This package never imports ``bench``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,9 +32,9 @@ import numpy as np
 from classical.regions import compact_labels
 from models.registry import get_system
 
-
 # --------------------------------------------------------------------------------------------
 # methods
+
 
 class ClassicalMethod:
     """Base class: ``partition(image)`` -> int32 region map ``0..R-1``; ``self(image)`` too.

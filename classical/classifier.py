@@ -1,7 +1,9 @@
 """The ``learned`` protocol's region classifier and its training on a training split."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,8 +34,15 @@ class RegionClassifier:
     deterministic for a given seed and the global RNG is left alone.
     """
 
-    def __init__(self, num_classes: int, hidden: int = 64, steps: int = 300, lr: float = 1e-2,
-                 weight_decay: float = 1e-4, seed: int = 0):
+    def __init__(
+        self,
+        num_classes: int,
+        hidden: int = 64,
+        steps: int = 300,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+    ):
         if num_classes < 1:
             raise ValueError(f"num_classes must be at least 1, got {num_classes}")
         self.num_classes = num_classes
@@ -46,9 +55,11 @@ class RegionClassifier:
 
     def _build(self, num_features: int) -> torch.nn.Module:
         if self.hidden:
-            return torch.nn.Sequential(torch.nn.Linear(num_features, self.hidden),
-                                       torch.nn.ReLU(),
-                                       torch.nn.Linear(self.hidden, self.num_classes))
+            return torch.nn.Sequential(
+                torch.nn.Linear(num_features, self.hidden),
+                torch.nn.ReLU(),
+                torch.nn.Linear(self.hidden, self.num_classes),
+            )
         return torch.nn.Linear(num_features, self.num_classes)
 
     @property
@@ -57,8 +68,13 @@ class RegionClassifier:
         feature, are not counted."""
         return 0 if self.net is None else sum(p.numel() for p in self.net.parameters())
 
-    def fit(self, features: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None,
-            class_weights: Sequence[float] | np.ndarray | None = None) -> "RegionClassifier":
+    def fit(
+        self,
+        features: np.ndarray,
+        labels: np.ndarray,
+        weights: np.ndarray | None = None,
+        class_weights: Sequence[float] | np.ndarray | None = None,
+    ) -> RegionClassifier:
         x = torch.as_tensor(np.asarray(features, np.float32))
         if x.ndim != 2 or x.shape[0] == 0:
             raise ValueError(f"features must be a non-empty N x F array, got {tuple(x.shape)}")
@@ -71,15 +87,23 @@ class RegionClassifier:
             target = torch.as_tensor(y.astype(np.float32))
             target = target / target.sum(1, keepdim=True).clamp_min(1e-12)
         else:
-            raise ValueError(f"labels must be N class ids or N x {self.num_classes} "
-                             f"distributions, got shape {y.shape}")
+            raise ValueError(
+                f"labels must be N class ids or N x {self.num_classes} "
+                f"distributions, got shape {y.shape}"
+            )
         if len(target) != len(x):
             raise ValueError(f"{len(x)} feature rows but {len(target)} labels")
-        w = torch.ones(len(x)) if weights is None else torch.as_tensor(
-            np.asarray(weights, np.float32))
+        w = (
+            torch.ones(len(x))
+            if weights is None
+            else torch.as_tensor(np.asarray(weights, np.float32))
+        )
         w = w / w.sum().clamp_min(1e-12)
-        cw = None if class_weights is None else torch.as_tensor(
-            np.asarray(class_weights, np.float32))
+        cw = (
+            None
+            if class_weights is None
+            else torch.as_tensor(np.asarray(class_weights, np.float32))
+        )
 
         self.mean = x.mean(0)
         self.std = x.std(0, unbiased=False).clamp_min(1e-6)
@@ -91,8 +115,9 @@ class RegionClassifier:
             with torch.enable_grad():
                 for _ in range(self.steps):
                     opt.zero_grad(set_to_none=True)
-                    loss = torch.nn.functional.cross_entropy(net(xs), target, weight=cw,
-                                                             reduction="none")
+                    loss = torch.nn.functional.cross_entropy(
+                        net(xs), target, weight=cw, reduction="none"
+                    )
                     loss = (loss * w).sum()
                     loss.backward()
                     opt.step()
@@ -104,6 +129,7 @@ class RegionClassifier:
     def _logits(self, features: np.ndarray) -> torch.Tensor:
         if self.net is None:
             raise RuntimeError("RegionClassifier.predict before fit")
+        assert self.mean is not None and self.std is not None, "fit sets them with net"
         x = (torch.as_tensor(np.asarray(features, np.float32)) - self.mean) / self.std
         with _one_thread():
             return self.net(x)
@@ -128,10 +154,15 @@ def spread_indices(n_items: int, limit: int | None) -> list[int]:
     return sorted(set(np.linspace(0, n_items - 1, limit).round().astype(int).tolist()))
 
 
-def train_classifier(method, train_ds, max_train_images: int | None = 60, seed: int = 0,
-                     class_weights_from: Callable[[np.ndarray], Any] | None = None,
-                     progress: bool = True,
-                     **classifier_kwargs: Any) -> RegionClassifier:
+def train_classifier(
+    method,
+    train_ds,
+    max_train_images: int | None = 60,
+    seed: int = 0,
+    class_weights_from: Callable[[np.ndarray], Any] | None = None,
+    progress: bool = True,
+    **classifier_kwargs: Any,
+) -> RegionClassifier:
     """Train a :class:`RegionClassifier` on the regions of ``method`` on ``train_ds``.
 
     Uses ``max_train_images`` images spread evenly over the split (all if None). Each region
@@ -149,8 +180,13 @@ def train_classifier(method, train_ds, max_train_images: int | None = 60, seed: 
     indices = spread_indices(len(train_ds), max_train_images)
     if not indices:
         raise ValueError("the learned protocol needs at least one training image")
-    for i in tqdm(indices, desc=f"{getattr(method, 'name', 'method')} train regions",
-                  unit="img", leave=False, disable=not progress):
+    for i in tqdm(
+        indices,
+        desc=f"{getattr(method, 'name', 'method')} train regions",
+        unit="img",
+        leave=False,
+        disable=not progress,
+    ):
         image, gt = train_ds.raw(i)
         regions = method.partition(image)
         hist = region_class_counts(regions, gt, spec.num_classes, spec.ignore_index)

@@ -9,6 +9,7 @@ close small gaps; the regions are the 4-connected components of the non-edge pix
 dropped pixels go to a neighbouring region by a watershed on the gradient from the remaining
 components (``skimage.segmentation.watershed``), so region borders fall on the gradient ridges.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -23,10 +24,23 @@ _KERNEL = np.ones((3, 3), np.uint8)
 class CannyRegions(ClassicalMethod):
     name = "canny"
 
-    def __init__(self, sigma: float = 1.0, high_q: float = 0.7, low_ratio: float = 0.5,
-                 min_high: float = 40.0, close: int = 1, min_size: int = 30):
-        super().__init__(sigma=sigma, high_q=high_q, low_ratio=low_ratio, min_high=min_high,
-                         close=close, min_size=min_size)
+    def __init__(
+        self,
+        sigma: float = 1.0,
+        high_q: float = 0.7,
+        low_ratio: float = 0.5,
+        min_high: float = 40.0,
+        close: int = 1,
+        min_size: int = 30,
+    ):
+        super().__init__(
+            sigma=sigma,
+            high_q=high_q,
+            low_ratio=low_ratio,
+            min_high=min_high,
+            close=close,
+            min_size=min_size,
+        )
         self.sigma, self.high_q, self.low_ratio = sigma, high_q, low_ratio
         self.min_high, self.close, self.min_size = min_high, close, min_size
 
@@ -58,11 +72,19 @@ class CannyRegions(ClassicalMethod):
         return watershed(mag, regions) - 1
 
 
-@register_classical("canny", description="Canny edges (adaptive thresholds), closed; regions = connected "
-                      "non-edge areas",
-          paper="Canny 1986, A computational approach to edge detection, IEEE Trans. PAMI 8(6)",
-          notes="classical, no parameters; edge pixels assigned by watershed on the gradient; "
-                "FLOPs not applicable")
-def canny(sigma: float = 1.0, high_q: float = 0.7, low_ratio: float = 0.5,
-          min_high: float = 40.0, close: int = 1, min_size: int = 30) -> CannyRegions:
+@register_classical(
+    "canny",
+    description="Canny edges (adaptive thresholds), closed; regions = connected non-edge areas",
+    paper="Canny 1986, A computational approach to edge detection, IEEE Trans. PAMI 8(6)",
+    notes="classical, no parameters; edge pixels assigned by watershed on the gradient; "
+    "FLOPs not applicable",
+)
+def canny(
+    sigma: float = 1.0,
+    high_q: float = 0.7,
+    low_ratio: float = 0.5,
+    min_high: float = 40.0,
+    close: int = 1,
+    min_size: int = 30,
+) -> CannyRegions:
     return CannyRegions(sigma, high_q, low_ratio, min_high, close, min_size)

@@ -1,4 +1,5 @@
 """Per-region features for the ``learned`` protocol."""
+
 from __future__ import annotations
 
 import cv2
@@ -9,13 +10,28 @@ from classical.base import check_image
 
 #: Names of the columns of :func:`region_features`, in order.
 FEATURE_NAMES = (
-    "r_mean", "g_mean", "b_mean", "L_mean", "a_mean", "b*_mean",
-    "r_std", "g_std", "b_std", "L_std", "a_std", "b*_std",
-    "x_centroid", "y_centroid", "area",
-    "x_min", "x_max", "y_min", "y_max",
-    "grad_mean", "grad_std",
+    "r_mean",
+    "g_mean",
+    "b_mean",
+    "L_mean",
+    "a_mean",
+    "b*_mean",
+    "r_std",
+    "g_std",
+    "b_std",
+    "L_std",
+    "a_std",
+    "b*_std",
+    "x_centroid",
+    "y_centroid",
+    "area",
+    "x_min",
+    "x_max",
+    "y_min",
+    "y_max",
+    "grad_mean",
+    "grad_std",
 )
-
 
 
 def region_features(image: np.ndarray, regions: np.ndarray) -> np.ndarray:
@@ -38,11 +54,11 @@ def region_features(image: np.ndarray, regions: np.ndarray) -> np.ndarray:
     n_safe = np.maximum(n, 1)
 
     rgb = image.astype(np.float32) * (1 / 255)
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) * np.array([1 / 100, 1 / 128, 1 / 128],
-                                                           np.float32)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) * np.array([1 / 100, 1 / 128, 1 / 128], np.float32)
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1 / 255)
-    grad = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3),
-                         cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    grad = cv2.magnitude(
+        cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    )
     channels = np.concatenate([rgb.reshape(-1, 3), lab.reshape(-1, 3), grad.reshape(-1, 1)], 1)
 
     means = np.empty((num_regions, channels.shape[1]))
@@ -64,6 +80,5 @@ def region_features(image: np.ndarray, regions: np.ndarray) -> np.ndarray:
         if sl is not None:
             box[i] = (sl[1].start / w, sl[1].stop / w, sl[0].start / h, sl[0].stop / h)
 
-    feats = np.column_stack([means[:, :6], stds[:, :6], cx, cy, area, box,
-                             means[:, 6], stds[:, 6]])
+    feats = np.column_stack([means[:, :6], stds[:, :6], cx, cy, area, box, means[:, 6], stds[:, 6]])
     return feats.astype(np.float32)

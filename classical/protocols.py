@@ -16,6 +16,7 @@
     (:func:`classical.features.region_features`: colour statistics in RGB and Lab, position,
     size, bounding box, gradient texture) to a class. No ground truth is used at test time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,9 +31,17 @@ from classical.regions import oracle_classes
 PROTOCOLS = ("oracle", "learned")
 
 
-def segment(method, image: np.ndarray, protocol: str, classifier: RegionClassifier | None = None,
-            gt: np.ndarray | None = None, *, num_classes: int | None = None,
-            ignore_index: int | None = None, regions: np.ndarray | None = None) -> np.ndarray:
+def segment(
+    method,
+    image: np.ndarray,
+    protocol: str,
+    classifier: RegionClassifier | None = None,
+    gt: np.ndarray | None = None,
+    *,
+    num_classes: int | None = None,
+    ignore_index: int | None = None,
+    regions: np.ndarray | None = None,
+) -> np.ndarray:
     """Class map (``HxW`` int64) of ``image`` by ``method`` (an object or a registered name).
 
     ``oracle`` needs ``gt`` and the class count (``num_classes``, else ``classifier``'s, else
@@ -76,8 +85,15 @@ class ClassicalSegmenter:
     ignore_index: int | None = None
 
     def __call__(self, image: np.ndarray, gt: np.ndarray | None = None) -> np.ndarray:
-        return segment(self.method, image, self.protocol, self.classifier, gt,
-                       num_classes=self.num_classes, ignore_index=self.ignore_index)
+        return segment(
+            self.method,
+            image,
+            self.protocol,
+            self.classifier,
+            gt,
+            num_classes=self.num_classes,
+            ignore_index=self.ignore_index,
+        )
 
     @property
     def num_params(self) -> int:

@@ -28,6 +28,7 @@ Every region is connected and holds one seed. All work per iteration is array op
 the frontier pixels (``cv2.dilate`` for the frontier, ``np.bincount`` for the means); there is
 no per-pixel Python loop.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -69,8 +70,14 @@ def grid_minima_seeds(grad: np.ndarray, spacing: int) -> tuple[np.ndarray, np.nd
 class SeededRegionGrowing(ClassicalMethod):
     name = "region_growing"
 
-    def __init__(self, spacing: int = 20, tol: float = 4.0, batch: float = 0.1,
-                 sigma: float = 1.0, max_iter: int = 2000):
+    def __init__(
+        self,
+        spacing: int = 20,
+        tol: float = 4.0,
+        batch: float = 0.1,
+        sigma: float = 1.0,
+        max_iter: int = 2000,
+    ):
         if spacing < 1:
             raise ValueError(f"spacing must be at least 1, got {spacing}")
         if not 0 <= batch < 1:
@@ -109,8 +116,10 @@ class SeededRegionGrowing(ClassicalMethod):
                 better = d < best[ok]
                 best[ok[better]] = d[better]
                 best_label[ok[better]] = nl[ok[better]]
-            limit = max((np.sqrt(best.min()) + self.tol) ** 2,
-                        np.quantile(best, self.batch) if self.batch > 0 else 0.0)
+            limit = max(
+                (np.sqrt(best.min()) + self.tol) ** 2,
+                np.quantile(best, self.batch) if self.batch > 0 else 0.0,
+            )
             take = best <= limit
             ty, tx, tl = ys[take], xs[take], best_label[take]
             labels[ty, tx] = tl
@@ -126,12 +135,19 @@ class SeededRegionGrowing(ClassicalMethod):
         return labels.copy()
 
 
-@register_classical("region_growing", description="seeded region growing on Lab colour similarity, seeds at grid "
-                      "gradient minima",
-          paper="Adams & Bischof 1994, Seeded region growing, IEEE Trans. PAMI 16(6)",
-          notes="classical, no parameters; one seed per 20x20 cell (its gradient minimum), "
-                "frontier pixels join in batches (within 4 Lab units of the best, or the best "
-                "10%) by colour distance to the running region mean; FLOPs not applicable")
-def region_growing(spacing: int = 20, tol: float = 4.0, batch: float = 0.1, sigma: float = 1.0,
-                   max_iter: int = 2000) -> SeededRegionGrowing:
+@register_classical(
+    "region_growing",
+    description="seeded region growing on Lab colour similarity, seeds at grid gradient minima",
+    paper="Adams & Bischof 1994, Seeded region growing, IEEE Trans. PAMI 16(6)",
+    notes="classical, no parameters; one seed per 20x20 cell (its gradient minimum), "
+    "frontier pixels join in batches (within 4 Lab units of the best, or the best "
+    "10%) by colour distance to the running region mean; FLOPs not applicable",
+)
+def region_growing(
+    spacing: int = 20,
+    tol: float = 4.0,
+    batch: float = 0.1,
+    sigma: float = 1.0,
+    max_iter: int = 2000,
+) -> SeededRegionGrowing:
     return SeededRegionGrowing(spacing, tol, batch, sigma, max_iter)

@@ -3,6 +3,7 @@
 ``region_class_counts`` and ``oracle_classes`` implement the ``oracle`` protocol's rule: each
 region takes the majority ground-truth class of its non-void pixels.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,8 +62,9 @@ def _valid_mask(gt: np.ndarray, num_classes: int, ignore_index: int | None) -> n
     return valid
 
 
-def region_class_counts(regions: np.ndarray, gt: np.ndarray, num_classes: int,
-                        ignore_index: int | None = None) -> np.ndarray:
+def region_class_counts(
+    regions: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int | None = None
+) -> np.ndarray:
     """``counts[r, c]``: non-void pixels of class ``c`` in region ``r`` (``R x C`` int64).
 
     Pixels whose label is the ignore index or outside ``0..num_classes-1`` are void.
@@ -74,11 +76,11 @@ def region_class_counts(regions: np.ndarray, gt: np.ndarray, num_classes: int,
     r = regions.astype(np.int64, copy=False)
     num_regions = int(r.max()) + 1 if r.size else 0
     idx = r[valid] * num_classes + gt[valid]
-    return np.bincount(idx, minlength=num_regions * num_classes).reshape(num_regions,
-                                                                          num_classes)
+    return np.bincount(idx, minlength=num_regions * num_classes).reshape(num_regions, num_classes)
 
 
-def oracle_classes(regions: np.ndarray, gt: np.ndarray, num_classes: int,
-                   ignore_index: int | None = None) -> np.ndarray:
+def oracle_classes(
+    regions: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int | None = None
+) -> np.ndarray:
     """The majority non-void ground-truth class of each region (0 for all-void regions)."""
     return region_class_counts(regions, gt, num_classes, ignore_index).argmax(1)

@@ -6,6 +6,7 @@ spatially coherent regions: connected components of equal class (``skimage.measu
 neighbours (:func:`classical.regions.merge_small_regions`). The grey image is smoothed first
 (Gaussian, ``sigma`` pixels) so that sensor noise does not shatter flat areas into specks.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -16,8 +17,10 @@ from classical.base import ClassicalMethod
 from classical.regions import connected_regions, merge_small_regions
 from models.registry import register_classical
 
-NOTES = ("classical, no parameters; pixel classes -> connected components (4-connected), "
-         "components under min_size px merged into the nearest; FLOPs not applicable")
+NOTES = (
+    "classical, no parameters; pixel classes -> connected components (4-connected), "
+    "components under min_size px merged into the nearest; FLOPs not applicable"
+)
 
 
 def _smooth_grey(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -45,8 +48,14 @@ def kapur_threshold(grey: np.ndarray) -> int:
     if not ok.any():
         return int(grey.min())
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(ok, np.log(np.where(ok, P, 1)) - S / np.where(ok, P, 1)
-                     + np.log(np.where(ok, Pf, 1)) - Sf / np.where(ok, Pf, 1), -np.inf)
+        h = np.where(
+            ok,
+            np.log(np.where(ok, P, 1))
+            - S / np.where(ok, P, 1)
+            + np.log(np.where(ok, Pf, 1))
+            - Sf / np.where(ok, Pf, 1),
+            -np.inf,
+        )
     return int(np.argmax(h))
 
 
@@ -76,8 +85,7 @@ class MultiOtsu(GreyThreshold):
     def __init__(self, classes: int = 3, sigma: float = 1.0, min_size: int = 30):
         if classes < 2:
             raise ValueError(f"classes must be at least 2, got {classes}")
-        super().__init__("multiotsu", filters.threshold_multiotsu, sigma, min_size,
-                         classes=classes)
+        super().__init__("multiotsu", filters.threshold_multiotsu, sigma, min_size, classes=classes)
         self.classes = classes
 
     def _rule_kwargs(self) -> dict:
@@ -90,44 +98,58 @@ class MultiOtsu(GreyThreshold):
             return np.atleast_1d(np.asarray(filters.threshold_otsu(grey), np.float64))
 
 
-@register_classical("otsu", notes=NOTES,
-          description="Otsu's global grey threshold, then connected components",
-          paper="Otsu 1979, A threshold selection method from gray-level histograms, "
-                "IEEE Trans. SMC 9(1)")
+@register_classical(
+    "otsu",
+    notes=NOTES,
+    description="Otsu's global grey threshold, then connected components",
+    paper="Otsu 1979, A threshold selection method from gray-level histograms, "
+    "IEEE Trans. SMC 9(1)",
+)
 def otsu(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("otsu", filters.threshold_otsu, sigma, min_size)
 
 
-@register_classical("multiotsu", notes=NOTES,
-          description="multi-level Otsu (3 grey classes), then connected components",
-          paper="Liao, Chen & Chung 2001, A fast algorithm for multilevel thresholding "
-                "(multi-level Otsu 1979), J. Inf. Sci. Eng. 17(5)")
+@register_classical(
+    "multiotsu",
+    notes=NOTES,
+    description="multi-level Otsu (3 grey classes), then connected components",
+    paper="Liao, Chen & Chung 2001, A fast algorithm for multilevel thresholding "
+    "(multi-level Otsu 1979), J. Inf. Sci. Eng. 17(5)",
+)
 def multiotsu(classes: int = 3, sigma: float = 1.0, min_size: int = 30) -> MultiOtsu:
     if classes not in (2, 3, 4, 5):
         raise ValueError(f"multiotsu supports 2 to 5 classes, got {classes}")
     return MultiOtsu(classes, sigma, min_size)
 
 
-@register_classical("yen", notes=NOTES,
-          description="Yen's maximum-correlation (entropic) grey threshold, then connected "
-                      "components",
-          paper="Yen, Chang & Chang 1995, A new criterion for automatic multilevel "
-                "thresholding, IEEE Trans. Image Process. 4(3)")
+@register_classical(
+    "yen",
+    notes=NOTES,
+    description="Yen's maximum-correlation (entropic) grey threshold, then connected components",
+    paper="Yen, Chang & Chang 1995, A new criterion for automatic multilevel "
+    "thresholding, IEEE Trans. Image Process. 4(3)",
+)
 def yen(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("yen", filters.threshold_yen, sigma, min_size)
 
 
-@register_classical("li", notes=NOTES,
-          description="Li's minimum cross-entropy grey threshold, then connected components",
-          paper="Li & Lee 1993, Minimum cross entropy thresholding, Pattern Recognition 26(4)")
+@register_classical(
+    "li",
+    notes=NOTES,
+    description="Li's minimum cross-entropy grey threshold, then connected components",
+    paper="Li & Lee 1993, Minimum cross entropy thresholding, Pattern Recognition 26(4)",
+)
 def li(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("li", filters.threshold_li, sigma, min_size)
 
 
-@register_classical("kapur", notes=NOTES,
-          description="Kapur's maximum-entropy grey threshold, then connected components",
-          paper="Kapur, Sahoo & Wong 1985, A new method for gray-level picture thresholding "
-                "using the entropy of the histogram, CVGIP 29(3)")
+@register_classical(
+    "kapur",
+    notes=NOTES,
+    description="Kapur's maximum-entropy grey threshold, then connected components",
+    paper="Kapur, Sahoo & Wong 1985, A new method for gray-level picture thresholding "
+    "using the entropy of the histogram, CVGIP 29(3)",
+)
 def kapur(sigma: float = 1.0, min_size: int = 30) -> GreyThreshold:
     return GreyThreshold("kapur", kapur_threshold, sigma, min_size)
 
@@ -138,12 +160,27 @@ class KMeansColour(ClassicalMethod):
 
     name = "kmeans"
 
-    def __init__(self, k: int = 6, sigma: float = 1.0, min_size: int = 30, seed: int = 0,
-                 attempts: int = 1, max_iter: int = 10, sample: int | None = 20000):
+    def __init__(
+        self,
+        k: int = 6,
+        sigma: float = 1.0,
+        min_size: int = 30,
+        seed: int = 0,
+        attempts: int = 1,
+        max_iter: int = 10,
+        sample: int | None = 20000,
+    ):
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        super().__init__(k=k, sigma=sigma, min_size=min_size, seed=seed, attempts=attempts,
-                         max_iter=max_iter, sample=sample)
+        super().__init__(
+            k=k,
+            sigma=sigma,
+            min_size=min_size,
+            seed=seed,
+            attempts=attempts,
+            max_iter=max_iter,
+            sample=sample,
+        )
         self.k, self.sigma, self.min_size, self.seed = k, sigma, min_size, seed
         self.attempts, self.max_iter, self.sample = attempts, max_iter, sample
 
@@ -160,16 +197,28 @@ class KMeansColour(ClassicalMethod):
         k = min(self.k, fit.shape[0])
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, self.max_iter, 0.5)
         cv2.setRNGSeed(self.seed)
-        _, _, centres = cv2.kmeans(fit, k, None, criteria, self.attempts, cv2.KMEANS_PP_CENTERS)
+        # bestLabels=None is valid (cv2 allocates it); the stubs' overloads require an array.
+        _, _, centres = cv2.kmeans(  # type: ignore[call-overload]
+            fit, k, None, criteria, self.attempts, cv2.KMEANS_PP_CENTERS
+        )
         d = ((lab[:, None, :] - centres[None, :, :]) ** 2).sum(2)
         clusters = d.argmin(1).reshape(image.shape[:2])
         return merge_small_regions(connected_regions(clusters), self.min_size)
 
 
-@register_classical("kmeans", notes=NOTES,
-          description="k-means colour clustering in Lab (k=6), then connected components",
-          paper="Lloyd 1982, Least squares quantization in PCM (k-means), IEEE Trans. Inf. "
-                "Theory 28(2); k-means++: Arthur & Vassilvitskii 2007")
-def kmeans(k: int = 6, sigma: float = 1.0, min_size: int = 30, seed: int = 0,
-           attempts: int = 1, sample: int | None = 20000) -> KMeansColour:
+@register_classical(
+    "kmeans",
+    notes=NOTES,
+    description="k-means colour clustering in Lab (k=6), then connected components",
+    paper="Lloyd 1982, Least squares quantization in PCM (k-means), IEEE Trans. Inf. "
+    "Theory 28(2); k-means++: Arthur & Vassilvitskii 2007",
+)
+def kmeans(
+    k: int = 6,
+    sigma: float = 1.0,
+    min_size: int = 30,
+    seed: int = 0,
+    attempts: int = 1,
+    sample: int | None = 20000,
+) -> KMeansColour:
     return KMeansColour(k, sigma, min_size, seed, attempts, sample=sample)

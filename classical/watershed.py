@@ -8,6 +8,7 @@ between flat areas, labelled as connected components (``scipy.ndimage.label``), 
 under ``min_marker`` pixels dropped. ``skimage.segmentation.watershed`` then floods the
 gradient from the markers; every pixel ends in the basin of one marker.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -32,12 +33,18 @@ def lab_gradient(image: np.ndarray, sigma: float) -> np.ndarray:
 class MarkerWatershed(ClassicalMethod):
     name = "watershed"
 
-    def __init__(self, percentile: float = 40.0, min_marker: int = 20, sigma: float = 1.0,
-                 compactness: float = 0.0):
+    def __init__(
+        self,
+        percentile: float = 40.0,
+        min_marker: int = 20,
+        sigma: float = 1.0,
+        compactness: float = 0.0,
+    ):
         if not 0 < percentile < 100:
             raise ValueError(f"percentile must be in (0, 100), got {percentile}")
-        super().__init__(percentile=percentile, min_marker=min_marker, sigma=sigma,
-                         compactness=compactness)
+        super().__init__(
+            percentile=percentile, min_marker=min_marker, sigma=sigma, compactness=compactness
+        )
         self.percentile, self.min_marker = percentile, min_marker
         self.sigma, self.compactness = sigma, compactness
 
@@ -63,13 +70,17 @@ class MarkerWatershed(ClassicalMethod):
         return watershed(grad, self.markers(grad), compactness=self.compactness) - 1
 
 
-@register_classical("watershed", description="marker-based watershed on the Lab colour gradient, markers from flat "
-                      "(low-gradient) areas",
-          paper="Beucher & Meyer 1993, The morphological approach to segmentation: the "
-                "watershed transformation; Vincent & Soille 1991, Watersheds in digital spaces, "
-                "IEEE Trans. PAMI 13(6)",
-          notes="classical, no parameters; markers = connected areas under the 40th gradient "
-                "percentile (opened, >= 20 px); FLOPs not applicable")
-def watershed(percentile: float = 40.0, min_marker: int = 20, sigma: float = 1.0,
-              compactness: float = 0.0) -> MarkerWatershed:
+@register_classical(
+    "watershed",
+    description="marker-based watershed on the Lab colour gradient, markers from flat "
+    "(low-gradient) areas",
+    paper="Beucher & Meyer 1993, The morphological approach to segmentation: the "
+    "watershed transformation; Vincent & Soille 1991, Watersheds in digital spaces, "
+    "IEEE Trans. PAMI 13(6)",
+    notes="classical, no parameters; markers = connected areas under the 40th gradient "
+    "percentile (opened, >= 20 px); FLOPs not applicable",
+)
+def watershed(
+    percentile: float = 40.0, min_marker: int = 20, sigma: float = 1.0, compactness: float = 0.0
+) -> MarkerWatershed:
     return MarkerWatershed(percentile, min_marker, sigma, compactness)

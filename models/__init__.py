@@ -2,6 +2,8 @@
 
 Importing this package registers the deep models; ``classical`` registers its methods.
 """
+
+from models import deeplabv3plus, enet, pspnet, segnet, unet  # noqa: F401,E402  (registers the builders)
 from models.registry import (  # noqa: F401
     Capabilities,
     SystemInfo,
@@ -14,5 +16,4 @@ from models.registry import (  # noqa: F401
     register_model,
     system_names,
 )
-from models import deeplabv3plus, enet, pspnet, segnet, unet  # noqa: F401,E402  (registers the builders)
 from models.wrappers import AnySize, any_size  # noqa: F401,E402

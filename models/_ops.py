@@ -1,4 +1,5 @@
 """Small tensor operations shared by the models written here and by the harness."""
+
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,6 @@
 """Backbones built from maintained libraries, with no pretrained weights (nothing is downloaded;
 a user's own checkpoint is loaded by the harness)."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -12,16 +13,20 @@ def resnet_encoder(name: str = "resnet101", output_stride: int = 8) -> nn.Module
     layer3 (1024, /os or /16), layer4 (2048, /os)] for ResNet-50/101."""
     import segmentation_models_pytorch as smp  # slow to import: only when a model is built
 
-    return smp.encoders.get_encoder(name, in_channels=3, depth=5, weights=None,
-                                    output_stride=output_stride)
+    return smp.encoders.get_encoder(
+        name, in_channels=3, depth=5, weights=None, output_stride=output_stride
+    )
 
 
 def conv_bn_relu(cin: int, cout: int, kernel: int = 3, dilation: int = 1) -> nn.Sequential:
     """Convolution (no bias: BN follows), BatchNorm, ReLU; 'same' padding."""
     return nn.Sequential(
-        nn.Conv2d(cin, cout, kernel, padding=dilation * (kernel // 2), dilation=dilation,
-                  bias=False),
-        nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+        nn.Conv2d(
+            cin, cout, kernel, padding=dilation * (kernel // 2), dilation=dilation, bias=False
+        ),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
 
 
 def init_head(module: nn.Module) -> None:

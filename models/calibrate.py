@@ -1,5 +1,6 @@
 """BatchNorm statistics for a randomly initialised network, so that it behaves as a trained one
 does when timed or exported."""
+
 from __future__ import annotations
 
 import torch

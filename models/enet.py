@@ -51,7 +51,10 @@ Model card: where this implementation departs from the paper, and why
   (the trainer puts a 1x1 classifier on them), and ``ENet(encoder_only=True)`` is that network
   alone.
 """
+
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -71,7 +74,8 @@ def _act(channels: int, decoder: bool) -> nn.Module:
 
 
 class InitialBlock(nn.Module):
-    """3x3 stride-2 conv with 13 filters, concatenated with a 2x2 max-pool of the input: 16 channels."""
+    """3x3 stride-2 conv with 13 filters, concatenated with a 2x2 max-pool of the input:
+    16 channels."""
 
     def __init__(self, in_channels: int = 3, out_channels: int = 16):
         super().__init__()
@@ -182,14 +186,22 @@ class UpsamplingBottleneck(nn.Module):
             if indices is None:
                 raise ValueError("an upsampling bottleneck needs the encoder's pooling indices")
             h, w = main.shape[-2] * 2, main.shape[-1] * 2
-            main = nn.functional.max_unpool2d(main, indices, 2, 2, output_size=(h, w))
+            main = nn.functional.max_unpool2d(main, indices, (2, 2), (2, 2), output_size=(h, w))
         return self.act(main + self.ext(x))
 
 
 def _stage23(dropout: float) -> list[Bottleneck]:
     """Bottlenecks x.1 to x.8 of stages 2 and 3: regular, dilated 2, 4, 8, 16 and asymmetric 5."""
-    kinds = [dict(), dict(dilation=2), dict(asymmetric=5), dict(dilation=4),
-             dict(), dict(dilation=8), dict(asymmetric=5), dict(dilation=16)]
+    kinds: list[dict[str, Any]] = [
+        dict(),
+        dict(dilation=2),
+        dict(asymmetric=5),
+        dict(dilation=4),
+        dict(),
+        dict(dilation=8),
+        dict(asymmetric=5),
+        dict(dilation=16),
+    ]
     return [Bottleneck(128, 128, dropout=dropout, **kw) for kw in kinds]
 
 
@@ -249,7 +261,7 @@ class ENet(nn.Module):
     family="real-time",
     description="ENet: real-time encoder-decoder with bottlenecks, dilations and max-unpooling",
     paper="Paszke et al. 2016, ENet: A Deep Neural Network Architecture for Real-Time Semantic "
-          "Segmentation, arXiv:1606.02147",
+    "Segmentation, arXiv:1606.02147",
     input_divisor=ENet.divisor,
     notes="written here from the paper and the authors' Torch code; 0.36M parameters",
 )

@@ -23,7 +23,11 @@ Model card: where this implementation departs from the paper, and why
 * Parameters for 11 classes: 42.50M (encoder) + 4 x 1.05M (pyramid) + 18.88M (3x3 head) +
   5.6K (classifier) = 65.58M; the paper states none for this network.
 """
+
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -44,23 +48,31 @@ class PyramidPooling(nn.Module):
         reduced = channels // len(bins)
         self.stages = nn.ModuleList(
             nn.Sequential(nn.AdaptiveAvgPool2d(b), conv_bn_relu(channels, reduced, kernel=1))
-            for b in bins)
+            for b in bins
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]
-        return torch.cat([x] + [F.interpolate(stage(x), size=size, mode="bilinear",
-                                              align_corners=False) for stage in self.stages],
-                         dim=1)
+        return torch.cat(
+            [x]
+            + [
+                F.interpolate(stage(x), size=size, mode="bilinear", align_corners=False)
+                for stage in self.stages
+            ],
+            dim=1,
+        )
 
 
 class PSPNet(nn.Module):
     def __init__(self, num_classes: int, encoder: str = "resnet101", dropout: float = 0.1):
         super().__init__()
         self.encoder = resnet_encoder(encoder, output_stride=8)
-        channels = self.encoder.out_channels[-1]
+        # smp's encoder: the widths of its features (a list of ints)
+        channels = cast(Sequence[int], self.encoder.out_channels)[-1]
         self.pyramid = PyramidPooling(channels)
-        self.head = nn.Sequential(conv_bn_relu(2 * channels, 512), nn.Dropout2d(dropout),
-                                  nn.Conv2d(512, num_classes, 1))
+        self.head = nn.Sequential(
+            conv_bn_relu(2 * channels, 512), nn.Dropout2d(dropout), nn.Conv2d(512, num_classes, 1)
+        )
         init_head(self.pyramid)
         init_head(self.head)
 
@@ -74,13 +86,13 @@ class PSPNet(nn.Module):
     "pspnet",
     family="heavy",
     description="PSPNet: dilated ResNet-101 (output stride 8), pyramid pooling (bins 1, 2, 3, "
-                "6), the authors' 3x3 head",
+    "6), the authors' 3x3 head",
     paper="Zhao, Shi, Qi, Wang, Jia 2017, Pyramid Scene Parsing Network, CVPR, arXiv:1612.01105",
     input_divisor=8,
     notes="the paper's pyramid and head (3x3 conv 4096->512, BN, ReLU, dropout 0.1, 1x1 "
-          "classifier) on smp's ResNet-101 dilated to output stride 8; departs in the 7x7 stem "
-          "(the authors' has three 3x3 convs) and has no auxiliary training head (one recipe "
-          "for every model); 65.58M parameters for 11 classes (card: models/pspnet.py)",
+    "classifier) on smp's ResNet-101 dilated to output stride 8; departs in the 7x7 stem "
+    "(the authors' has three 3x3 convs) and has no auxiliary training head (one recipe "
+    "for every model); 65.58M parameters for 11 classes (card: models/pspnet.py)",
 )
 def pspnet(num_classes: int, **kwargs):
     return PSPNet(num_classes, **kwargs)

@@ -12,11 +12,13 @@ system; code that imports only ``models`` sees the deep models only.
     >>> model = create_model("enet", num_classes=11)
     >>> [s.name for s in list_systems(kind="model")]
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 KINDS = ("model", "classical")
 #: What reports group systems by: ENet's class, the accurate heavy models it is compared with,
@@ -63,9 +65,18 @@ class UnknownSystemError(KeyError):
 _REGISTRY: dict[str, SystemInfo] = {}
 
 
-def register(name: str, *, kind: str, description: str, paper: str, input_divisor: int = 1,
-             min_size: int = 1, capabilities: Capabilities | None = None, notes: str = "",
-             family: str | None = None):
+def register(
+    name: str,
+    *,
+    kind: str,
+    description: str,
+    paper: str,
+    input_divisor: int = 1,
+    min_size: int = 1,
+    capabilities: Capabilities | None = None,
+    notes: str = "",
+    family: str | None = None,
+):
     """Decorator that registers a builder under ``name`` with its metadata."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -78,8 +89,18 @@ def register(name: str, *, kind: str, description: str, paper: str, input_diviso
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
             raise ValueError(f"system '{name}' is registered twice")
-        _REGISTRY[name] = SystemInfo(name, kind, description, paper, builder, input_divisor,
-                                     min_size, capabilities or Capabilities(), notes, family)
+        _REGISTRY[name] = SystemInfo(
+            name,
+            kind,
+            description,
+            paper,
+            builder,
+            input_divisor,
+            min_size,
+            capabilities or Capabilities(),
+            notes,
+            family,
+        )
         return builder
 
     return decorator
@@ -127,8 +148,10 @@ def create_model(name: str, num_classes: int, **kwargs: Any):
     """
     info = get_system(name)
     if info.kind != "model":
-        raise ValueError(f"'{name}' is a {info.kind} method, not a deep model; "
-                         f"deep models: {', '.join(system_names('model'))}")
+        raise ValueError(
+            f"'{name}' is a {info.kind} method, not a deep model; "
+            f"deep models: {', '.join(system_names('model'))}"
+        )
     if not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
     return info.builder(num_classes, **kwargs)

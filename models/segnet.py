@@ -1,7 +1,8 @@
 """SegNet (Badrinarayanan, Kendall, Cipolla 2017, TPAMI, arXiv:1511.00561).
 
 Encoder: the 13 convolutional layers of VGG16, each 3x3 conv + BN + ReLU, in five stages
-(2, 2, 3, 3, 3 layers; 64, 128, 256, 512, 512 channels), each stage ending in a 2x2 stride-2 max-pool
+(2, 2, 3, 3, 3 layers; 64, 128, 256, 512, 512 channels), each stage ending in a 2x2 stride-2
+max-pool
 that keeps its indices. Decoder: the mirror image; each stage max-unpools with the indices of the
 matching encoder pool, then applies 3x3 conv + BN + ReLU layers; the last layer is a plain 3x3 conv
 to the classes (SegNet's ``conv1_1_D``), whose output goes to the softmax.
@@ -16,6 +17,7 @@ Where it departs from the paper, and why:
 * No ImageNet initialisation: the encoder starts from PyTorch's default init, since nothing can be
   downloaded; load a checkpoint for trained weights.
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,10 +25,21 @@ from torch import nn
 
 from models.registry import register_model
 
-
-VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
+VGG16_STAGES: tuple[tuple[int, ...], ...] = (
+    (64, 64),
+    (128, 128),
+    (256, 256, 256),
+    (512, 512, 512),
+    (512, 512, 512),
+)
 # Output widths of the decoder's layers, stage by stage; the final 0 stands for the classes.
-DECODER_STAGES = ((512, 512, 512), (512, 512, 256), (256, 256, 128), (128, 64), (64, 0))
+DECODER_STAGES: tuple[tuple[int, ...], ...] = (
+    (512, 512, 512),
+    (512, 512, 256),
+    (256, 256, 128),
+    (128, 64),
+    (64, 0),
+)
 
 
 def _conv_bn_relu(cin: int, cout: int) -> list[nn.Module]:
@@ -85,7 +98,7 @@ class SegNet(nn.Module):
             x, indices = nn.functional.max_pool2d(x, 2, stride=2, return_indices=True)
             saved.append((indices, size))
         for stage, (indices, size) in zip(self.decoder, reversed(saved)):
-            x = stage(nn.functional.max_unpool2d(x, indices, 2, 2, output_size=size))
+            x = stage(nn.functional.max_unpool2d(x, indices, (2, 2), (2, 2), output_size=size))
         return x
 
 
@@ -94,7 +107,7 @@ class SegNet(nn.Module):
     family="heavy",
     description="SegNet: VGG16-BN encoder, mirrored decoder upsampling with max-pooling indices",
     paper="Badrinarayanan, Kendall, Cipolla 2017, SegNet: A Deep Convolutional Encoder-Decoder "
-          "Architecture for Image Segmentation, TPAMI, arXiv:1511.00561",
+    "Architecture for Image Segmentation, TPAMI, arXiv:1511.00561",
     min_size=SegNet.min_size,
     notes="written here; 29.45M parameters; any input size (unpools restore each exact size)",
 )

@@ -1,8 +1,9 @@
 """Torch's CPU thread count for a block of code: a helper for every layer of the project."""
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

@@ -30,6 +30,7 @@ Model card: where this implementation departs from the paper, and why
 * The paper's weighted loss (pixel-wise weights emphasising borders between touching cells)
   belongs to its microscopy data; the suite trains every model with the same recipe.
 """
+
 from __future__ import annotations
 
 import torch
@@ -53,16 +54,21 @@ def double_conv(cin: int, cout: int, batch_norm: bool) -> nn.Sequential:
 
 
 class UNet(nn.Module):
-    def __init__(self, num_classes: int, in_channels: int = 3, widths=WIDTHS,
-                 batch_norm: bool = False, dropout: float = 0.5):
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 3,
+        widths=WIDTHS,
+        batch_norm: bool = False,
+        dropout: float = 0.5,
+    ):
         super().__init__()
         ins = (in_channels, *widths[:-1])
         self.down = nn.ModuleList(double_conv(a, b, batch_norm) for a, b in zip(ins, widths))
         self.pool = nn.MaxPool2d(2)
         self.drop = nn.Dropout(dropout)
         rev = widths[::-1]  # 1024, 512, 256, 128, 64
-        self.up = nn.ModuleList(nn.ConvTranspose2d(a, b, 2, stride=2)
-                                for a, b in zip(rev, rev[1:]))
+        self.up = nn.ModuleList(nn.ConvTranspose2d(a, b, 2, stride=2) for a, b in zip(rev, rev[1:]))
         self.dec = nn.ModuleList(double_conv(2 * b, b, batch_norm) for b in rev[1:])
         self.head = nn.Conv2d(widths[0], num_classes, 1)
         init_head(self)
@@ -86,14 +92,14 @@ class UNet(nn.Module):
     "unet",
     family="heavy",
     description="U-Net: contracting path, expanding path of up-convolutions with four skip "
-                "connections (the paper's network, written here)",
+    "connections (the paper's network, written here)",
     paper="Ronneberger, Fischer, Brox 2015, U-Net: Convolutional Networks for Biomedical Image "
-          "Segmentation, MICCAI, arXiv:1505.04597",
+    "Segmentation, MICCAI, arXiv:1505.04597",
     input_divisor=16,
     notes="the paper's 23 convolutions, widths 64-1024, 2x2 up-convolutions, 1x1 head, dropout "
-          "0.5 at the end of the contracting path, He init, no BatchNorm; departs in padding "
-          "the 3x3 convs (output size = input size, no cropping); 31.03M parameters for 2 "
-          "classes, as the paper's network (card: models/unet.py)",
+    "0.5 at the end of the contracting path, He init, no BatchNorm; departs in padding "
+    "the 3x3 convs (output size = input size, no cropping); 31.03M parameters for 2 "
+    "classes, as the paper's network (card: models/unet.py)",
 )
 def unet(num_classes: int, **kwargs):
     return UNet(num_classes, **kwargs)

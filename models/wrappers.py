@@ -1,4 +1,5 @@
 """Let any model take inputs of any size: pad to its divisor, run, crop the logits back."""
+
 from __future__ import annotations
 
 import torch
@@ -32,5 +33,6 @@ class AnySize(nn.Module):
 
 
 def any_size(model: nn.Module, divisor: int) -> nn.Module:
-    """``model`` itself when it takes any size already (divisor 1), else ``AnySize(model, divisor)``."""
+    """``model`` itself when it takes any size already (divisor 1), else
+    ``AnySize(model, divisor)``."""
     return model if divisor == 1 else AnySize(model, divisor)

@@ -8,6 +8,7 @@ pixels. ``unpack DEST DIR...``: the folders back into the SegNet layout under ``
 PNG, every frame's pixels checked against the manifest (exit 1 on any difference), so the frames
 trained on are bit-for-bit CamVid's.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,11 @@ def _encode(path: Path) -> tuple[bytes, str]:
 
 
 def pack(src: Path, dest_a: Path, dest_b: Path, dest_c: Path) -> None:
-    frames = [(split, p) for split in ("train", "val", "test")
-              for p in sorted((src / split).glob("*.png"))]
+    frames = [
+        (split, p)
+        for split in ("train", "val", "test")
+        for p in sorted((src / split).glob("*.png"))
+    ]
     with ThreadPoolExecutor(4) as pool:
         encoded = list(pool.map(lambda item: _encode(item[1]), frames))
     manifests: dict[Path, dict] = {dest_a: {}, dest_b: {}, dest_c: {}}
@@ -67,7 +71,7 @@ def unpack(dest: Path, folders: list[Path]) -> int:
         for annot in folder.glob("*annot"):
             shutil.copytree(annot, out / annot.name, dirs_exist_ok=True)
 
-        def one(item: tuple[str, str]) -> bool:
+        def one(item: tuple[str, str], folder: Path = folder) -> bool:
             rel, digest = item
             split, name = rel.split("/")
             image = cv2.imread(str(folder / split / (Path(name).stem + ".webp")), cv2.IMREAD_COLOR)

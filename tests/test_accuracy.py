@@ -1,4 +1,5 @@
 """The confusion-matrix metrics against a brute-force reference on random inputs."""
+
 import math
 
 import numpy as np
@@ -22,8 +23,10 @@ def brute_force(targets, preds, n, ignore):
         accs.append(inter / np.sum(t == c) if np.sum(t == c) else math.nan)
         freqs.append(np.sum(t == c) / t.size)
     return {
-        "miou": np.nanmean(ious), "class_avg_acc": np.nanmean(accs),
-        "global_acc": np.mean(t == p), "per_class_iou": ious,
+        "miou": np.nanmean(ious),
+        "class_avg_acc": np.nanmean(accs),
+        "global_acc": np.mean(t == p),
+        "per_class_iou": ious,
         "fwiou": sum(f * (0 if math.isnan(i) else i) for f, i in zip(freqs, ious)),
     }
 

@@ -1,15 +1,27 @@
 """The claims arithmetic and verdicts, on hand-made rows."""
+
 import pytest
 
 from bench.claims import claims, speed_rows, verdict, verdict_exact
 
 
 def row(system, device="cuda", ms=1.0, w=640, h=360, precision="fp16", batch=1, **kw):
-    base = {"system": system, "device": device, "device_name": "GPU-X" if device == "cuda"
-            else "CPU-Y", "width": w, "height": h, "precision": precision, "batch": batch,
-            "mode": "eager", "status": "ok", "latency_ms_median": ms, "num_classes": 12,
-            "params": 363_856 if system == "enet" else 29_449_932,
-            "gflops": 3.3955 if system == "enet" else 283.70, "flops_counter": "torch"}
+    base = {
+        "system": system,
+        "device": device,
+        "device_name": "GPU-X" if device == "cuda" else "CPU-Y",
+        "width": w,
+        "height": h,
+        "precision": precision,
+        "batch": batch,
+        "mode": "eager",
+        "status": "ok",
+        "latency_ms_median": ms,
+        "num_classes": 12,
+        "params": 363_856 if system == "enet" else 29_449_932,
+        "gflops": 3.3955 if system == "enet" else 283.70,
+        "flops_counter": "torch",
+    }
     return {**base, **kw}
 
 
@@ -25,9 +37,14 @@ def test_verdict_rule():
 
 
 def test_speed_ratio_per_setting_and_up_to_on_gpu():
-    rows = [row("enet", ms=2.0), row("segnet", ms=20.0),
-            row("enet", ms=4.0, w=1280, h=720), row("segnet", ms=76.0, w=1280, h=720),
-            row("enet", device="cpu", ms=50.0), row("segnet", device="cpu", ms=900.0)]
+    rows = [
+        row("enet", ms=2.0),
+        row("segnet", ms=20.0),
+        row("enet", ms=4.0, w=1280, h=720),
+        row("segnet", ms=76.0, w=1280, h=720),
+        row("enet", device="cpu", ms=50.0),
+        row("segnet", device="cpu", ms=900.0),
+    ]
     speeds = speed_rows(rows)
     assert sorted(s["measured_ratio"] for s in speeds) == [10.0, 18.0, 19.0]
     table = claims(rows)
@@ -72,10 +89,14 @@ def test_exact_quantities_are_judged_two_sided():
 
 
 def test_speed_up_to_is_judged_at_the_low_end_of_its_spread():
-    noisy = [row("enet", ms=2.0, latency_round_medians_ms=[1.7, 2.0, 2.4]),
-             row("segnet", ms=38.0, latency_round_medians_ms=[34.0, 38.0, 40.0])]
-    steady = [row("enet", ms=2.0, w=1280, h=720, latency_round_medians_ms=[1.98, 2.0, 2.02]),
-              row("segnet", ms=36.0, w=1280, h=720, latency_round_medians_ms=[35.8, 36, 36.2])]
+    noisy = [
+        row("enet", ms=2.0, latency_round_medians_ms=[1.7, 2.0, 2.4]),
+        row("segnet", ms=38.0, latency_round_medians_ms=[34.0, 38.0, 40.0]),
+    ]
+    steady = [
+        row("enet", ms=2.0, w=1280, h=720, latency_round_medians_ms=[1.98, 2.0, 2.02]),
+        row("segnet", ms=36.0, w=1280, h=720, latency_round_medians_ms=[35.8, 36, 36.2]),
+    ]
     table = claims(noisy + steady)
     wide = [s for s in by(table, "speed", "GPU") if s["width"] == 640][0]
     assert wide["measured_ratio"] == 19.0 and wide["ratio_low"] == pytest.approx(34 / 2.4)
@@ -89,16 +110,19 @@ def test_speed_rows_show_the_papers_own_times_at_their_size():
     s = speed_rows([row("enet", ms=2.0), row("segnet", ms=20.0)])[0]
     assert s["paper_ratio_tx1"] == pytest.approx(1251 / 69)  # the 18x
     assert s["paper_ratio_titan_x"] == pytest.approx(69 / 7)
-    assert s["paper_times"] == ("TX1: SegNet 1251 / ENet 69 ms = 18.1x; "
-                                "Titan X: SegNet 69 / ENet 7 ms = 9.9x")
+    assert s["paper_times"] == (
+        "TX1: SegNet 1251 / ENet 69 ms = 18.1x; Titan X: SegNet 69 / ENet 7 ms = 9.9x"
+    )
     assert s["spread"] is None and "one round (no spread)" in s["basis"]
 
 
 def test_flops_claim_needs_the_paper_size():
     rows = [row("enet", w=480, h=320), row("segnet", w=480, h=320)]
     assert by(claims(rows), "flops")[0]["verdict"] == "not measured"
-    extra = {"enet": {"gflops": 3.0, "num_classes": 12, "flops_counter": "t"},
-             "segnet": {"gflops": 150.0, "num_classes": 12, "flops_counter": "t"}}
+    extra = {
+        "enet": {"gflops": 3.0, "num_classes": 12, "flops_counter": "t"},
+        "segnet": {"gflops": 150.0, "num_classes": 12, "flops_counter": "t"},
+    }
     assert by(claims(rows, extra), "flops")[0]["measured_ratio"] == 50.0
 
 

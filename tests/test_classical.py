@@ -2,6 +2,7 @@
 
 Timings are printed (``pytest -s``), never asserted.
 """
+
 import time
 
 import numpy as np
@@ -12,19 +13,42 @@ import classical
 import models
 from bench.datasets.loader import open_dataset
 from bench.measure.accuracy import ConfusionMatrix
-from bench.measure.latency import LatencyPolicy, measure_latency
 from bench.measure.classical import evaluate_classical
+from bench.measure.latency import LatencyPolicy, measure_latency
 from classical.base import ClassicalMethod, create_method
 from classical.classifier import RegionClassifier, train_classifier
 from classical.features import FEATURE_NAMES, region_features
 from classical.protocols import ClassicalSegmenter, segment
-from classical.regions import compact_labels, merge_small_regions, oracle_classes, region_class_counts
+from classical.regions import (
+    compact_labels,
+    merge_small_regions,
+    oracle_classes,
+    region_class_counts,
+)
 from classical.thresholding import kapur_threshold
 
-METHODS = ["canny", "felzenszwalb", "kapur", "kmeans", "li", "multiotsu", "otsu",
-           "region_growing", "slic", "watershed", "yen"]
-QUICK = LatencyPolicy(warmup_min_iters=1, warmup_min_s=0.0, warmup_max_s=0.5, min_iters=3,
-                      min_time_s=0.0, max_time_s=1.0, capped_min_iters=1)
+METHODS = [
+    "canny",
+    "felzenszwalb",
+    "kapur",
+    "kmeans",
+    "li",
+    "multiotsu",
+    "otsu",
+    "region_growing",
+    "slic",
+    "watershed",
+    "yen",
+]
+QUICK = LatencyPolicy(
+    warmup_min_iters=1,
+    warmup_min_s=0.0,
+    warmup_max_s=0.5,
+    min_iters=3,
+    min_time_s=0.0,
+    max_time_s=1.0,
+    capped_min_iters=1,
+)
 
 
 def two_regions(seed: int = 0, h: int = 64, w: int = 96, noise: float = 10.0):
@@ -32,10 +56,10 @@ def two_regions(seed: int = 0, h: int = 64, w: int = 96, noise: float = 10.0):
     rng = np.random.default_rng(seed)
     base = np.zeros((h, w, 3), np.float32)
     base[:, : w // 2] = (60, 70, 55)
-    base[:, w // 2:] = (190, 180, 200)
+    base[:, w // 2 :] = (190, 180, 200)
     image = np.clip(base + rng.normal(0, noise, base.shape), 0, 255).astype(np.uint8)
     label = np.zeros((h, w), np.int64)
-    label[:, w // 2:] = 1
+    label[:, w // 2 :] = 1
     return image, label
 
 
@@ -59,6 +83,7 @@ def small_test():
 
 # --------------------------------------------------------------------------------------------
 # registry
+
 
 def test_every_method_is_registered_as_classical():
     infos = {s.name: s for s in models.list_systems(kind="classical")}
@@ -86,6 +111,7 @@ def test_every_method_is_registered_as_classical():
 
 # --------------------------------------------------------------------------------------------
 # known answers
+
 
 @pytest.mark.parametrize("name", METHODS)
 def test_method_separates_two_flat_regions(name):
@@ -132,8 +158,10 @@ def test_kapur_threshold_lies_between_the_modes():
 @pytest.mark.parametrize("name", METHODS)
 def test_flat_image_and_tiny_image_do_not_break(name):
     method = create_method(name)
-    for image in (np.full((20, 30, 3), 128, np.uint8),
-                  np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)):
+    for image in (
+        np.full((20, 30, 3), 128, np.uint8),
+        np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8),
+    ):
         regions = method.partition(image)
         assert regions.shape == image.shape[:2] and regions.min() == 0
         assert np.array_equal(np.unique(regions), np.arange(regions.max() + 1))
@@ -149,6 +177,7 @@ def test_partition_rejects_bad_input():
 
 # --------------------------------------------------------------------------------------------
 # determinism
+
 
 @pytest.mark.parametrize("name", METHODS)
 def test_partition_is_deterministic(name, small_test):
@@ -170,6 +199,7 @@ def test_kmeans_is_seeded():
 
 # --------------------------------------------------------------------------------------------
 # helpers and protocols
+
 
 def test_compact_and_merge_small_regions():
     lab = np.array([[5, 5, 9], [5, 5, 9], [2, 2, 2]])
@@ -280,13 +310,23 @@ def test_learned_protocol_on_a_tiny_synthetic_set():
     train = open_dataset("synthetic", "train", size=(120, 90), length=8)
     test = open_dataset("synthetic", "test", size=(120, 90), length=4)
     t0 = time.perf_counter()
-    learned = evaluate_classical("slic", train, test, "learned", max_train_images=8,
-                                 method_kwargs={"n_segments": 60}, progress=False)
+    learned = evaluate_classical(
+        "slic",
+        train,
+        test,
+        "learned",
+        max_train_images=8,
+        method_kwargs={"n_segments": 60},
+        progress=False,
+    )
     ms = 1e3 * (time.perf_counter() - t0)
-    oracle = evaluate_classical("slic", None, test, "oracle", method_kwargs={"n_segments": 60},
-                                progress=False)
-    print(f"\nslic learned mIoU {learned['miou']:.3f} ({ms:.0f} ms with training), "
-          f"oracle mIoU {oracle['miou']:.3f}")
+    oracle = evaluate_classical(
+        "slic", None, test, "oracle", method_kwargs={"n_segments": 60}, progress=False
+    )
+    print(
+        f"\nslic learned mIoU {learned['miou']:.3f} ({ms:.0f} ms with training), "
+        f"oracle mIoU {oracle['miou']:.3f}"
+    )
     for row, protocol in ((learned, "learned"), (oracle, "oracle")):
         assert row["protocol"] == protocol and row["system"] == "slic"
         assert row["images"] == 4
@@ -306,7 +346,7 @@ def test_learned_protocol_on_a_tiny_synthetic_set():
     clf2 = train_classifier("otsu", train, max_train_images=4, progress=False, steps=50)
     assert np.array_equal(a, ClassicalSegmenter(create_method("otsu"), "learned", clf2)(image))
     assert seg.num_params == clf.num_params > 0
-    assert 0 <= a.min() and a.max() < test.spec.num_classes
+    assert a.min() >= 0 and a.max() < test.spec.num_classes
 
 
 def test_timings_are_recorded():
@@ -315,7 +355,7 @@ def test_timings_are_recorded():
     lines = []
     for name in METHODS:
         method = create_method(name)
-        stats = measure_latency(lambda: method.partition(image), policy=QUICK)
+        stats = measure_latency(lambda method=method: method.partition(image), policy=QUICK)
         lines.append(f"{name:15s} {stats['latency_ms_median']:8.2f} ms")
     big = open_dataset("synthetic", "test", length=1).raw(0)[0]
     method = create_method("region_growing")
@@ -326,8 +366,7 @@ def test_timings_are_recorded():
 
 
 def test_package_exports():
-    for name in ("segment", "RegionClassifier", "create_method", "region_features",
-                 "PROTOCOLS"):
+    for name in ("segment", "RegionClassifier", "create_method", "region_features", "PROTOCOLS"):
         assert hasattr(classical, name)
     assert classical.PROTOCOLS == ("oracle", "learned")
 
@@ -338,16 +377,38 @@ def test_run_puts_classical_rows_beside_deep_ones(tmp_path):
     from bench.cli import main
 
     out = tmp_path / "run"
-    assert main(["run", "--models", "enet,otsu,watershed", "--profile", "smoke", "--sizes",
-                 "64x48", "--max-time", "0.2", "--no-fvcore", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet,otsu,watershed",
+                "--profile",
+                "smoke",
+                "--sizes",
+                "64x48",
+                "--max-time",
+                "0.2",
+                "--no-fvcore",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads((out / "results.json").read_text())
     eff = {r["system"]: r for r in data["efficiency"]}
     assert eff["otsu"]["status"] == "ok" and eff["otsu"]["params"] == 0
     assert eff["otsu"]["gflops"] is None and "not applicable" in eff["otsu"]["flops_note"]
     assert (eff["otsu"]["width"], eff["otsu"]["height"]) == (480, 360)  # the dataset's size
     acc = [(r["system"], r["protocol"]) for r in data["accuracy"]]
-    assert acc == [("enet", "trained"), ("otsu", "oracle"), ("otsu", "learned"),
-                   ("watershed", "oracle"), ("watershed", "learned")]
+    assert acc == [
+        ("enet", "trained"),
+        ("otsu", "oracle"),
+        ("otsu", "learned"),
+        ("watershed", "oracle"),
+        ("watershed", "learned"),
+    ]
     assert all(r["status"] == "ok" for r in data["accuracy"])
     learned = [r for r in data["accuracy"] if r["protocol"] == "learned"][0]
     assert learned["classifier_params"] > 0

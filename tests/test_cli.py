@@ -11,8 +11,13 @@ SUBCOMMANDS = ["list", "run", "train", "eval"]
 
 
 def bench(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=kw.get("cwd", REPO),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=kw.get("cwd", REPO),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_help_works_for_the_program_and_each_subcommand(capsys):
@@ -28,17 +33,25 @@ def test_list_shows_every_system_with_kind_description_and_paper(capsys):
     out = capsys.readouterr().out
     for name in ["enet", "segnet", "unet", "pspnet", "deeplabv3plus"]:
         assert f"  {name} " in out
-    assert "[model]" in out and "paper: Paszke et al. 2016" in out
+    assert "[model, real-time]" in out and "[model, heavy]" in out
+    assert "[classical, classical]" in out and "paper: Paszke et al. 2016" in out
     assert "camvid" in out and "paper" in out
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["eval", "--model", "otsu", "--dataset", "synthetic"], "'otsu' is not a deep model"),
-    (["train", "--model", "watershed", "--dataset", "synthetic"], "'watershed' is not a deep model"),
-    (["eval", "--model", "enett", "--dataset", "synthetic"], "Did you mean 'enet'"),
-])
-def test_a_classical_or_unknown_name_where_a_deep_model_is_needed_is_one_line(args, expected,
-                                                                             capsys):
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["eval", "--model", "otsu", "--dataset", "synthetic"], "'otsu' is not a deep model"),
+        (
+            ["train", "--model", "watershed", "--dataset", "synthetic"],
+            "'watershed' is not a deep model",
+        ),
+        (["eval", "--model", "enett", "--dataset", "synthetic"], "Did you mean 'enet'"),
+    ],
+)
+def test_a_classical_or_unknown_name_where_a_deep_model_is_needed_is_one_line(
+    args, expected, capsys
+):
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expected in err[0], err
@@ -53,22 +66,25 @@ def test_unknown_model_exits_2_with_the_known_names():
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--sizes", "640by360"], "expected WIDTHxHEIGHT"),
-    (["--precision", "fp8"], "unknown precision 'fp8'"),
-    (["--batch-sizes", "0"], "bad batch size '0'"),
-    (["--dataset", "kitti"], "unknown dataset 'kitti'"),
-    (["--skip", "speed"], "expected accuracy or efficiency"),
-    (["--profile", "long"], "unknown profile 'long'"),
-    (["--modes", "eager,jit"], "unknown mode 'jit'"),
-    (["--modes", "cudagraphs", "--device", "cpu"], "mode cudagraphs needs a GPU"),
-    (["--repeats", "0"], "expected at least 1"),
-    (["--max-time", "-1"], "expected a positive number of seconds"),
-    (["--shard", "3/2"], "expected I/N with 1 <= I <= N"),
-    (["--shard", "first"], "expected I/N with 1 <= I <= N"),
-    (["--sizes", "100000x100000"], "needs at least 521.5 GiB (the input and the 11 class"),
-    (["--batch-sizes", "1,100000000"], "at batch 100000000 in fp32 needs at least"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sizes", "640by360"], "expected WIDTHxHEIGHT"),
+        (["--precision", "fp8"], "unknown precision 'fp8'"),
+        (["--batch-sizes", "0"], "bad batch size '0'"),
+        (["--dataset", "kitti"], "unknown dataset 'kitti'"),
+        (["--skip", "speed"], "expected accuracy or efficiency"),
+        (["--profile", "long"], "unknown profile 'long'"),
+        (["--modes", "eager,jit"], "unknown mode 'jit'"),
+        (["--modes", "cudagraphs", "--device", "cpu"], "mode cudagraphs needs a GPU"),
+        (["--repeats", "0"], "expected at least 1"),
+        (["--max-time", "-1"], "expected a positive number of seconds"),
+        (["--shard", "3/2"], "expected I/N with 1 <= I <= N"),
+        (["--shard", "first"], "expected I/N with 1 <= I <= N"),
+        (["--sizes", "100000x100000"], "needs at least 521.5 GiB (the input and the 11 class"),
+        (["--batch-sizes", "1,100000000"], "at batch 100000000 in fp32 needs at least"),
+    ],
+)
 def test_bad_options_exit_2_with_a_message(args, message, capsys, tmp_path):
     assert main(["run", "--out", str(tmp_path / "r"), *args]) == 2
     err = capsys.readouterr().err
@@ -87,16 +103,46 @@ def test_cuda_without_a_gpu_exits_2(capsys, tmp_path):
 
 def test_run_writes_results_in_the_documented_shape(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--models", "enet,segnet", "--sizes", "64x48,131x97", "--device", "cpu",
-                 "--max-time", "0.3", "--skip", "accuracy", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet,segnet",
+                "--sizes",
+                "64x48,131x97",
+                "--device",
+                "cpu",
+                "--max-time",
+                "0.3",
+                "--skip",
+                "accuracy",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads((out / "results.json").read_text())
     assert set(data) >= {"run", "efficiency", "accuracy", "claims"}
-    for key in ["command", "time_utc", "git_commit", "torch", "device", "device_name", "cpu",
-                "threads"]:
+    for key in [
+        "command",
+        "time_utc",
+        "git_commit",
+        "torch",
+        "device",
+        "device_name",
+        "cpu",
+        "threads",
+    ]:
         assert key in data["run"]
     rows = data["efficiency"]
     assert [(r["system"], r["width"], r["height"]) for r in rows] == [
-        ("enet", 64, 48), ("enet", 131, 97), ("segnet", 64, 48), ("segnet", 131, 97)]
+        ("enet", 64, 48),
+        ("enet", 131, 97),
+        ("segnet", 64, 48),
+        ("segnet", 131, 97),
+    ]
     enet = rows[1]
     assert enet["params"] == enet["params_used"] == 363_791  # 11 classes
     assert (enet["run_width"], enet["run_height"]) == (136, 104)  # padded to ENet's divisor 8

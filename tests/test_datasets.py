@@ -3,6 +3,7 @@
 Everything runs on small generated or temporary data; the real CamVid checks run only where
 the copy is present (``$SEGBENCH_DATA/CamVid`` or ``../shared/data/CamVid``).
 """
+
 import json
 from pathlib import Path
 
@@ -11,8 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from bench.datasets import (IMAGENET_MEAN, IMAGENET_STD, check_files, class_frequencies,
-                            class_weights, denormalize, make_loader, open_dataset)
+from bench.datasets import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    check_files,
+    class_frequencies,
+    class_weights,
+    denormalize,
+    make_loader,
+    open_dataset,
+)
 from bench.datasets.catalog import resolve_data_root
 from bench.datasets.cityscapes import LABEL_TO_TRAIN
 from bench.errors import BadInput
@@ -52,6 +61,7 @@ def real_camvid_root() -> Path | None:
 
 # --- the common interface, on synthetic data ---------------------------------------------------
 
+
 def test_item_shapes_dtypes_and_spec():
     ds = open_dataset("synthetic", "train", size=SMALL, length=3)
     assert len(ds) == 3 and ds.split == "train" and ds.spec.name == "synthetic"
@@ -59,7 +69,7 @@ def test_item_shapes_dtypes_and_spec():
     x, y = ds[0]
     assert x.dtype == torch.float32 and x.shape == (3, 120, 160)
     assert y.dtype == torch.int64 and y.shape == (120, 160)
-    assert 0 <= int(y.min()) and int(y.max()) <= 11
+    assert int(y.min()) >= 0 and int(y.max()) <= 11
     image, label = ds.raw(0)
     assert image.dtype == np.uint8 and image.shape == (120, 160, 3) and label.shape == (120, 160)
     with pytest.raises(IndexError):
@@ -96,6 +106,7 @@ def test_loader_batches():
 
 
 # --- synthetic scenes ---------------------------------------------------------------------------
+
 
 def test_synthetic_is_deterministic_from_the_seed():
     a = open_dataset("synthetic", "train", size=SMALL, seed=3, length=3)
@@ -145,6 +156,7 @@ def test_synthetic_check_files_has_nothing_to_open():
 
 # --- CamVid layout on a temporary tree ----------------------------------------------------------
 
+
 def test_camvid_layout_and_resize_keeps_labels_integral(tmp_path):
     make_camvid(tmp_path, w=48, h=36)
     ds = open_dataset("camvid", "train", data_root=tmp_path, size=(30, 20))
@@ -166,6 +178,7 @@ def test_class_frequencies_ignore_void(tmp_path):
 
 # --- bad input -----------------------------------------------------------------------------------
 
+
 def test_missing_folder(tmp_path):
     with pytest.raises(BadInput, match="CamVid") as e:
         open_dataset("camvid", "train", data_root=tmp_path / "nowhere")
@@ -181,7 +194,8 @@ def test_missing_folder(tmp_path):
 def test_unmatched_stems(tmp_path):
     make_camvid(tmp_path, stems=("a", "b"), splits=("train",))
     (tmp_path / "CamVid" / "trainannot" / "b.png").rename(
-        tmp_path / "CamVid" / "trainannot" / "c.png")
+        tmp_path / "CamVid" / "trainannot" / "c.png"
+    )
     with pytest.raises(BadInput) as e:
         open_dataset("camvid", "train", data_root=tmp_path)
     assert "b.png" in str(e.value) and "c.png" in str(e.value)
@@ -238,6 +252,7 @@ def test_unknown_dataset():
 
 # --- Cityscapes -----------------------------------------------------------------------------------
 
+
 def make_cityscapes(root: Path, split="train", cities=("aachen", "bonn")) -> np.ndarray:
     ids = np.arange(34, dtype=np.uint8).reshape(2, 17)
     base = root / "cityscapes"
@@ -266,8 +281,14 @@ def test_cityscapes_label_mapping(tmp_path):
 
 def test_cityscapes_missing_label(tmp_path):
     make_cityscapes(tmp_path, split="val")
-    (tmp_path / "cityscapes" / "gtFine" / "val" / "bonn" /
-     "bonn_000000_000019_gtFine_labelIds.png").unlink()
+    (
+        tmp_path
+        / "cityscapes"
+        / "gtFine"
+        / "val"
+        / "bonn"
+        / "bonn_000000_000019_gtFine_labelIds.png"
+    ).unlink()
     with pytest.raises(BadInput, match="bonn_000000_000019_leftImg8bit.png"):
         open_dataset("cityscapes", "val", data_root=tmp_path)
     with pytest.raises(BadInput, match="gtFine"):
@@ -284,9 +305,13 @@ def test_cityscapes_label_id_out_of_range(tmp_path):
 
 # --- folder datasets ------------------------------------------------------------------------------
 
+
 def make_folder(root: Path, stems=("p", "q", "r"), classes=None) -> Path:
-    classes = classes or {"names": ["background", "crack", "stain"], "ignore_index": 255,
-                          "colors": [[0, 0, 0], [255, 0, 0], [0, 255, 0]]}
+    classes = classes or {
+        "names": ["background", "crack", "stain"],
+        "ignore_index": 255,
+        "colors": [[0, 0, 0], [255, 0, 0], [0, 255, 0]],
+    }
     for k, stem in enumerate(stems):
         ext = ".jpg" if k == 0 else ".png"
         (root / "images").mkdir(parents=True, exist_ok=True)
@@ -345,6 +370,7 @@ def test_folder_bad_inputs(tmp_path):
 
 # --- the real CamVid copy, where present ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def camvid_root():
     root = real_camvid_root()
@@ -354,15 +380,16 @@ def camvid_root():
 
 
 def test_real_camvid_counts_shapes_and_labels(camvid_root):
-    counts = {s: len(open_dataset("camvid", s, data_root=camvid_root))
-              for s in ("train", "val", "test")}
+    counts = {
+        s: len(open_dataset("camvid", s, data_root=camvid_root)) for s in ("train", "val", "test")
+    }
     assert counts == {"train": 367, "val": 101, "test": 233}
     ds = open_dataset("camvid", "val", data_root=camvid_root)
     image, label = ds.raw(0)
     assert image.shape == (360, 480, 3) and image.dtype == np.uint8 and label.shape == (360, 480)
     x, y = ds[len(ds) - 1]
     assert x.shape == (3, 360, 480) and y.shape == (360, 480)
-    assert 0 <= int(y.min()) and int(y.max()) <= 11
+    assert int(y.min()) >= 0 and int(y.max()) <= 11
     small = open_dataset("camvid", "test", data_root=camvid_root, size=(240, 180))
     assert small[0][0].shape == (3, 180, 240)
 

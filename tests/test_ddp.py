@@ -1,6 +1,7 @@
 """Training on several processes (torchrun, DDP with gloo on the CPU): two processes train to the
 end, resume to the same weights, refuse a batch they cannot share; the batch split and the loss
 scaling behind it, tested alone."""
+
 import json
 import os
 import socket
@@ -19,8 +20,21 @@ from bench.train import TrainConfig, _global_batch_loss, recipe_of
 
 REPO = Path(__file__).resolve().parent.parent
 #: smoke trains 8 images an epoch; a batch of 3 gives 2 steps an epoch, shared 2 + 1
-TRAIN = ["-m", "bench", "train", "--model", "enet", "--dataset", "synthetic", "--profile",
-         "smoke", "--epochs", "2", "--batch-size", "3"]
+TRAIN = [
+    "-m",
+    "bench",
+    "train",
+    "--model",
+    "enet",
+    "--dataset",
+    "synthetic",
+    "--profile",
+    "smoke",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "3",
+]
 TORCHRUN_ENV = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 
 
@@ -37,10 +51,20 @@ def _env(cache: Path, **extra: str) -> dict:
 
 def _torchrun(cache: Path, *args: str) -> subprocess.CompletedProcess:
     """`python -m bench train` on two CPU processes launched by torchrun."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-           "--master-port", str(_free_port()), *TRAIN, *args]
-    return subprocess.run(cmd, cwd=REPO, env=_env(cache), capture_output=True, text=True,
-                          timeout=180)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        str(_free_port()),
+        *TRAIN,
+        *args,
+    ]
+    return subprocess.run(
+        cmd, cwd=REPO, env=_env(cache), capture_output=True, text=True, timeout=180
+    )
 
 
 def _last(folder: Path) -> dict:
@@ -90,9 +114,19 @@ def test_a_batch_smaller_than_the_processes_is_refused(tmp_path):
     # One worker as torchrun starts it: refused (exit 2, one line) before joining any group.
     worker = subprocess.run(
         [sys.executable, *TRAIN, "--batch-size", "1", "--checkpoints", str(tmp_path / "ck")],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-        env=_env(tmp_path / "cache", WORLD_SIZE="2", RANK="0", LOCAL_RANK="0",
-                 MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port())))
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(
+            tmp_path / "cache",
+            WORLD_SIZE="2",
+            RANK="0",
+            LOCAL_RANK="0",
+            MASTER_ADDR="127.0.0.1",
+            MASTER_PORT=str(_free_port()),
+        ),
+    )
     assert worker.returncode == 2
     lines = worker.stderr.strip().splitlines()
     assert len(lines) == 1 and "--batch-size" in lines[0] and "2 processes" in lines[0], lines
@@ -108,13 +142,22 @@ def test_a_batch_smaller_than_the_processes_is_refused(tmp_path):
 @pytest.mark.parametrize("size", [4, 5, 10])
 def test_shares_split_each_batch_into_disjoint_parts(world, size):
     split = load_split(open_dataset("synthetic", "train", length=size, size=(8, 6)))
-    split.labels = torch.arange(size, dtype=split.labels.dtype)[:, None, None].expand(
-        size, 6, 8).clone()  # each sample's label is its index
-    batch = [y[:, 0, 0].tolist() for _, y in
-             training_batches(split, size, seed=1, epoch=0, augment=False)]
-    shares = [[y[:, 0, 0].tolist() for _, y in
-               training_batches(split, size, seed=1, epoch=0, augment=False, share=(r, world))]
-              for r in range(world)]
+    split.labels = (
+        torch.arange(size, dtype=split.labels.dtype)[:, None, None].expand(size, 6, 8).clone()
+    )  # each sample's label is its index
+    batch = [
+        y[:, 0, 0].tolist()
+        for _, y in training_batches(split, size, seed=1, epoch=0, augment=False)
+    ]
+    shares = [
+        [
+            y[:, 0, 0].tolist()
+            for _, y in training_batches(
+                split, size, seed=1, epoch=0, augment=False, share=(r, world)
+            )
+        ]
+        for r in range(world)
+    ]
     assert len(batch) == 1 and all(len(s) == 1 for s in shares)
     parts = [s[0] for s in shares]
     assert sorted(sum(parts, [])) == sorted(batch[0]) == list(range(size))  # all, none twice
@@ -125,8 +168,10 @@ def test_the_shares_together_are_the_single_process_batches():
     split = load_split(open_dataset("synthetic", "train", length=10, size=(32, 24)))
     subset = [0, 2, 3, 5, 6, 7, 9]
     one = list(training_batches(split, 3, seed=4, epoch=1, indices=subset))
-    ranks = [list(training_batches(split, 3, seed=4, epoch=1, indices=subset,
-                                   share=(r, 2))) for r in range(2)]
+    ranks = [
+        list(training_batches(split, 3, seed=4, epoch=1, indices=subset, share=(r, 2)))
+        for r in range(2)
+    ]
     assert len(one) == len(ranks[0]) == len(ranks[1]) == 2  # the last short batch dropped
     for (x, y), (x0, y0), (x1, y1) in zip(one, *ranks):
         assert torch.equal(x[0::2], x0) and torch.equal(x[1::2], x1)

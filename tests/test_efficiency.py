@@ -1,4 +1,5 @@
 """The efficiency pass end to end on small sizes, failure recording, and memory readings."""
+
 import json
 
 import pytest
@@ -11,21 +12,38 @@ from bench.measure.latency import LatencyPolicy
 from bench.measure.memory import cpu_peak_growth_mb, peak_memory
 from tests.conftest import cuda, has_c_compiler
 
-FAST = LatencyPolicy(warmup_min_iters=2, warmup_min_s=0, warmup_max_s=0.5, min_iters=5,
-                     min_time_s=0, max_time_s=1)
+FAST = LatencyPolicy(
+    warmup_min_iters=2, warmup_min_s=0, warmup_max_s=0.5, min_iters=5, min_time_s=0, max_time_s=1
+)
 
 
 def test_rows_cover_the_grid_with_all_fields():
-    opts = EfficiencyOptions(sizes=[(64, 48), (131, 97)], batch_sizes=[1, 2], policy=FAST,
-                             precisions=["fp32", "bf16"])
+    opts = EfficiencyOptions(
+        sizes=[(64, 48), (131, 97)], batch_sizes=[1, 2], policy=FAST, precisions=["fp32", "bf16"]
+    )
     rows = list(measure_system("enet", 11, opts))
     assert len(rows) == 2 * 2 * 2
     for r in rows:
         assert r["status"] == "ok", r.get("error")
-        for key in ["latency_ms_median", "latency_ms_p10", "latency_ms_p90", "latency_ms_mean",
-                    "latency_ms_std", "latency_n", "fps", "params", "params_used", "gflops",
-                    "gmacs", "gflops_fvcore", "device_name", "torch", "cpu", "threads",
-                    "flops_not_counted"]:
+        for key in [
+            "latency_ms_median",
+            "latency_ms_p10",
+            "latency_ms_p90",
+            "latency_ms_mean",
+            "latency_ms_std",
+            "latency_n",
+            "fps",
+            "params",
+            "params_used",
+            "gflops",
+            "gmacs",
+            "gflops_fvcore",
+            "device_name",
+            "torch",
+            "cpu",
+            "threads",
+            "flops_not_counted",
+        ]:
             assert key in r, key
     odd = [r for r in rows if r["width"] == 131][0]
     assert (odd["run_width"], odd["run_height"]) == (136, 104)
@@ -77,9 +95,25 @@ def test_cpu_memory_reading_sees_a_big_allocation():
 
 def test_run_with_isolation_and_claims(tmp_path):
     out = tmp_path / "run"
-    code = main(["run", "--models", "enet,segnet", "--sizes", "64x48", "--device", "cpu",
-                 "--isolate", "--max-time", "0.5", "--out", str(out), "--no-fvcore",
-                 "--skip", "accuracy"])
+    code = main(
+        [
+            "run",
+            "--models",
+            "enet,segnet",
+            "--sizes",
+            "64x48",
+            "--device",
+            "cpu",
+            "--isolate",
+            "--max-time",
+            "0.5",
+            "--out",
+            str(out),
+            "--no-fvcore",
+            "--skip",
+            "accuracy",
+        ]
+    )
     assert code == 0
     data = json.loads((out / "results.json").read_text())
     assert [r["system"] for r in data["efficiency"]] == ["enet", "segnet"]
@@ -99,8 +133,14 @@ def test_run_with_isolation_and_claims(tmp_path):
 @cuda
 @pytest.mark.parametrize("mode", ["eager", "cudagraphs"])
 def test_cuda_cells(mode):
-    opts = EfficiencyOptions(device="cuda", sizes=[(131, 97)], precisions=["fp16"],
-                             modes=[mode], policy=FAST, fvcore=False)
+    opts = EfficiencyOptions(
+        device="cuda",
+        sizes=[(131, 97)],
+        precisions=["fp16"],
+        modes=[mode],
+        policy=FAST,
+        fvcore=False,
+    )
     row = list(measure_system("enet", 11, opts))[0]
     assert row["status"] == "ok", row.get("error")
     assert row["peak_mem_mb"] > 0 and "gpu_driver" in row and row["cudnn_benchmark"] is not None

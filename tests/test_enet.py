@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.enet import ENet, Bottleneck, InitialBlock, UpsamplingBottleneck
 from models.calibrate import calibrate_bn
+from models.enet import Bottleneck, ENet, InitialBlock, UpsamplingBottleneck
 from tests.conftest import cuda, has_c_compiler
 
 
@@ -29,8 +29,9 @@ def test_stage_layout_follows_table_1():
     m = ENet(12)
     assert len(m.stage1) == 4 and len(m.stage2) == 8 and len(m.stage3) == 8
     assert len(m.stage4) == 2 and len(m.stage5) == 1
-    dilations = [b.ext[3].dilation[0] if isinstance(b.ext[3], nn.Conv2d) else "asym"
-                 for b in m.stage2]
+    dilations = [
+        b.ext[3].dilation[0] if isinstance(b.ext[3], nn.Conv2d) else "asym" for b in m.stage2
+    ]
     assert dilations == [1, 2, "asym", 4, 1, 8, "asym", 16]
     asym = m.stage2[2].ext[3]
     assert [c.kernel_size for c in asym] == [(5, 1), (1, 5)]
@@ -50,8 +51,9 @@ def test_bottleneck_details():
     assert Bottleneck(128, 128).ext[8].p == 0.1
     up = UpsamplingBottleneck(128, 64, upsample=True)
     assert isinstance(up.ext[3], nn.ConvTranspose2d) and up.ext[3].stride == (2, 2)
-    assert isinstance(up.act, nn.ReLU) and not any(isinstance(x, nn.Dropout2d)
-                                                    for x in up.modules())
+    assert isinstance(up.act, nn.ReLU) and not any(
+        isinstance(x, nn.Dropout2d) for x in up.modules()
+    )
     assert all(bn.eps == 1e-3 for bn in ENet(3).modules() if isinstance(bn, nn.BatchNorm2d))
 
 

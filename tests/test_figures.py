@@ -1,4 +1,5 @@
 """bench.figures: the report's figures from saved results (small result dicts built here)."""
+
 from __future__ import annotations
 
 import json
@@ -12,34 +13,87 @@ import numpy as np
 import pytest
 
 from bench import figures
-from bench.figures import (accuracy_latency_plan, accuracy_vs_latency_figure, claims_figure,
-                           latency_vs_size_figure, pareto_front, params_flops_figure,
-                           per_class_iou_figure, per_class_matrix, profile_note,
-                           qualitative_figure, select_size, write_figures)
+from bench.figures import (
+    accuracy_latency_plan,
+    accuracy_vs_latency_figure,
+    claims_figure,
+    latency_vs_size_figure,
+    params_flops_figure,
+    pareto_front,
+    per_class_iou_figure,
+    per_class_matrix,
+    profile_note,
+    qualitative_figure,
+    select_size,
+    write_figures,
+)
 
 CLASSES = ["Sky", "Building", "Road"]
 
 
-def eff(system, w, h, ms, *, kind="model", params=1_000_000, gflops=2.0, device="cpu",
-        precision="fp32", status="ok", **extra):
-    row = {"system": system, "kind": kind, "device": device, "device_name": "Test CPU",
-           "width": w, "height": h, "batch": 1, "precision": precision, "mode": "eager",
-           "params": params, "gflops": gflops, "gmacs": None if gflops is None else gflops / 2,
-           "latency_ms_median": ms, "latency_ms_p10": None if ms is None else 0.9 * ms,
-           "latency_ms_p90": None if ms is None else 1.2 * ms, "status": status}
+def eff(
+    system,
+    w,
+    h,
+    ms,
+    *,
+    kind="model",
+    params=1_000_000,
+    gflops=2.0,
+    device="cpu",
+    precision="fp32",
+    status="ok",
+    **extra,
+):
+    row = {
+        "system": system,
+        "kind": kind,
+        "device": device,
+        "device_name": "Test CPU",
+        "width": w,
+        "height": h,
+        "batch": 1,
+        "precision": precision,
+        "mode": "eager",
+        "params": params,
+        "gflops": gflops,
+        "gmacs": None if gflops is None else gflops / 2,
+        "latency_ms_median": ms,
+        "latency_ms_p10": None if ms is None else 0.9 * ms,
+        "latency_ms_p90": None if ms is None else 1.2 * ms,
+        "status": status,
+    }
     row.update(extra)
     return row
 
 
-def acc(system, miou, *, kind="model", protocol="trained", profile="quick", per_class=None,
-        dataset="camvid"):
-    return {"system": system, "kind": kind, "dataset": dataset, "split": "test",
-            "protocol": protocol, "profile": profile if kind == "model" else None,
-            "epochs": 4 if kind == "model" else None, "best_epoch": 4 if kind == "model" else None,
-            "train_size": [160, 120] if kind == "model" else None, "miou": miou,
-            "class_avg_acc": miou, "global_acc": miou,
-            "per_class_iou": per_class if per_class is not None else
-            {c: miou for c in CLASSES}, "status": "ok"}
+def acc(
+    system,
+    miou,
+    *,
+    kind="model",
+    protocol="trained",
+    profile="quick",
+    per_class=None,
+    dataset="camvid",
+):
+    return {
+        "system": system,
+        "kind": kind,
+        "dataset": dataset,
+        "split": "test",
+        "protocol": protocol,
+        "profile": profile if kind == "model" else None,
+        "epochs": 4 if kind == "model" else None,
+        "images_per_epoch": 120 if kind == "model" else None,
+        "best_epoch": 4 if kind == "model" else None,
+        "train_size": [160, 120] if kind == "model" else None,
+        "miou": miou,
+        "class_avg_acc": miou,
+        "global_acc": miou,
+        "per_class_iou": per_class if per_class is not None else {c: miou for c in CLASSES},
+        "status": "ok",
+    }
 
 
 def full_data() -> dict:
@@ -48,11 +102,20 @@ def full_data() -> dict:
         eff("enet", 640, 360, 45.0, params=363_791, gflops=3.39),
         eff("segnet", 480, 360, 600.0, params=29_449_355, gflops=210.0),
         eff("segnet", 640, 360, 950.0, params=29_449_355, gflops=283.4),
-        eff("segnet", 1280, 720, None, params=29_449_355, gflops=None, status="failed",
-            error="out of memory"),
+        eff(
+            "segnet",
+            1280,
+            720,
+            None,
+            params=29_449_355,
+            gflops=None,
+            status="failed",
+            error="out of memory",
+        ),
         eff("otsu", 480, 360, 7.5, kind="classical", params=0, gflops=None, precision="uint8"),
-        eff("watershed", 480, 360, 28.0, kind="classical", params=0, gflops=None,
-            precision="uint8"),
+        eff(
+            "watershed", 480, 360, 28.0, kind="classical", params=0, gflops=None, precision="uint8"
+        ),
     ]
     accuracy = [
         acc("enet", 0.40, per_class={"Sky": 0.8, "Building": 0.3, "Road": 0.1}),
@@ -60,23 +123,60 @@ def full_data() -> dict:
         acc("otsu", 0.17, kind="classical", protocol="oracle"),
         acc("otsu", 0.13, kind="classical", protocol="learned"),
         acc("watershed", 0.59, kind="classical", protocol="oracle"),
-        acc("watershed", 0.28, kind="classical", protocol="learned",
-            per_class={"Sky": 0.7, "Road": None}),  # Building missing, Road null
+        acc(
+            "watershed",
+            0.28,
+            kind="classical",
+            protocol="learned",
+            per_class={"Sky": 0.7, "Road": None},
+        ),  # Building missing, Road null
     ]
     claims = [
-        {"claim": "speed", "scope": "GPU (up to)", "paper_ratio": 18.0, "measured_ratio": None,
-         "basis": "no GPU rows in this run", "verdict": "not measured"},
-        {"claim": "speed", "scope": "CPU", "paper_ratio": 18.0, "measured_ratio": 20.0,
-         "device": "cpu", "device_name": "Test CPU", "width": 480, "height": 360,
-         "precision": "fp32", "batch": 1, "mode": "eager",
-         "verdict": "CPU: for reference, the claim is about GPUs"},
-        {"claim": "flops", "scope": "any device", "paper_ratio": 75.0, "measured_ratio": 83.6,
-         "basis": "3x360x640", "verdict": "holds"},
-        {"claim": "params", "scope": "any device", "paper_ratio": 79.0, "measured_ratio": 60.0,
-         "basis": "total parameters", "verdict": "does not hold"},
+        {
+            "claim": "speed",
+            "scope": "GPU (up to)",
+            "paper_ratio": 18.0,
+            "measured_ratio": None,
+            "basis": "no GPU rows in this run",
+            "verdict": "not measured",
+        },
+        {
+            "claim": "speed",
+            "scope": "CPU",
+            "paper_ratio": 18.0,
+            "measured_ratio": 20.0,
+            "device": "cpu",
+            "device_name": "Test CPU",
+            "width": 480,
+            "height": 360,
+            "precision": "fp32",
+            "batch": 1,
+            "mode": "eager",
+            "verdict": "CPU: for reference, the claim is about GPUs",
+        },
+        {
+            "claim": "flops",
+            "scope": "any device",
+            "paper_ratio": 75.0,
+            "measured_ratio": 83.6,
+            "basis": "3x360x640",
+            "verdict": "holds",
+        },
+        {
+            "claim": "params",
+            "scope": "any device",
+            "paper_ratio": 79.0,
+            "measured_ratio": 60.0,
+            "basis": "total parameters",
+            "verdict": "does not hold",
+        },
     ]
-    return {"runs": [{"dataset": "camvid", "profile": "quick"}], "efficiency": efficiency,
-            "accuracy": accuracy, "claims": claims}
+    return {
+        "runs": [{"dataset": "camvid", "profile": "quick"}],
+        "efficiency": efficiency,
+        "accuracy": accuracy,
+        "claims": claims,
+    }
 
 
 def write_predictions(root, systems=("enet", "watershed"), n_images=2, size=(16, 12)):
@@ -88,22 +188,35 @@ def write_predictions(root, systems=("enet", "watershed"), n_images=2, size=(16,
     images = []
     for k in range(n_images):
         image_id = f"img{k}"
-        cv2.imwrite(str(root / "images" / f"{image_id}.png"),
-                    rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+        cv2.imwrite(
+            str(root / "images" / f"{image_id}.png"),
+            rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
+        )
         label = rng.integers(0, 3, (h, w), dtype=np.uint8)
         label[0, :] = 255
         cv2.imwrite(str(root / "labels" / f"{image_id}.png"), label)
         for s in systems:
             (root / s).mkdir(exist_ok=True)
             cv2.imwrite(str(root / s / f"{image_id}.png"), np.roll(label, k + 1, axis=1))
-        images.append({"id": image_id, "image": f"images/{image_id}.png",
-                       "label": f"labels/{image_id}.png"})
-    index = {"dataset": "camvid", "split": "test", "class_names": CLASSES,
-             "palette": [[128, 128, 128], [128, 0, 0], [128, 64, 128]], "void_color": [0, 0, 0],
-             "images": images,
-             "systems": {s: {"protocol": "trained" if s == "enet" else "learned",
-                             "profile": "quick" if s == "enet" else None, "dir": s}
-                         for s in systems}}
+        images.append(
+            {"id": image_id, "image": f"images/{image_id}.png", "label": f"labels/{image_id}.png"}
+        )
+    index = {
+        "dataset": "camvid",
+        "split": "test",
+        "class_names": CLASSES,
+        "palette": [[128, 128, 128], [128, 0, 0], [128, 64, 128]],
+        "void_color": [0, 0, 0],
+        "images": images,
+        "systems": {
+            s: {
+                "protocol": "trained" if s == "enet" else "learned",
+                "profile": "quick" if s == "enet" else None,
+                "dir": s,
+            }
+            for s in systems
+        },
+    }
     (root / "index.json").write_text(json.dumps(index))
     return root
 
@@ -125,11 +238,14 @@ def close_figures():
 # --------------------------------------------------------------------------------------------
 # pure helpers
 
+
 def brute_force_front(points):
     front = []
     for i, (x, y) in enumerate(points):
-        dominated = any((xj <= x and yj >= y and (xj < x or yj > y)) or
-                        ((xj, yj) == (x, y) and j < i) for j, (xj, yj) in enumerate(points))
+        dominated = any(
+            (xj <= x and yj >= y and (xj < x or yj > y)) or ((xj, yj) == (x, y) and j < i)
+            for j, (xj, yj) in enumerate(points)
+        )
         if not dominated:
             front.append(i)
     return front
@@ -172,11 +288,14 @@ def test_profile_note_states_the_budget():
     note = profile_note([acc("enet", 0.4), acc("otsu", 0.1, kind="classical", protocol="oracle")])
     assert "profile quick" in note and "4 epochs of 120 images at 160x120" in note
     assert "not the paper's 300 epochs" in note
+    old = {**acc("segnet", 0.2), "images_per_epoch": None}  # a row made before it was recorded
+    assert "profile quick — 4 epochs at 160x120" in profile_note([old])  # nothing guessed
     assert profile_note([acc("otsu", 0.1, kind="classical", protocol="learned")]) == ""
 
 
 # --------------------------------------------------------------------------------------------
 # accuracy vs latency
+
 
 def test_plan_picks_one_size_and_names_what_was_not_measured():
     data = full_data()
@@ -186,8 +305,14 @@ def test_plan_picks_one_size_and_names_what_was_not_measured():
     plan = accuracy_latency_plan(data)
     assert plan.size == (480, 360) and plan.dataset == "camvid" and plan.split == "test"
     labels = [p.label for p in plan.points]
-    assert labels == ["enet", "segnet", "otsu (oracle)", "otsu (learned)", "watershed (oracle)",
-                      "watershed (learned)"]
+    assert labels == [
+        "enet",
+        "segnet",
+        "otsu (oracle)",
+        "otsu (learned)",
+        "watershed (oracle)",
+        "watershed (learned)",
+    ]
     enet = plan.points[0]
     assert enet.latency_ms == 30.0 and enet.params == 363_791  # the 480x360 row, not 480x320
     assert not any(p.system in ("unet", "pspnet") for p in plan.points)
@@ -196,9 +321,12 @@ def test_plan_picks_one_size_and_names_what_was_not_measured():
     assert "pspnet" in note and "no accuracy" in note
     # oracle points are upper bounds: never on the Pareto front
     assert all(not plan.points[k].oracle for k in plan.front)
-    assert [plan.points[k].label for k in plan.front] == ["otsu (learned)",
-                                                          "watershed (learned)", "enet",
-                                                          "segnet"]
+    assert [plan.points[k].label for k in plan.front] == [
+        "otsu (learned)",
+        "watershed (learned)",
+        "enet",
+        "segnet",
+    ]
 
 
 def test_accuracy_figure_note_names_system_without_latency(close_figures):
@@ -231,6 +359,7 @@ def test_no_accuracy_or_no_latency_means_no_accuracy_figure():
 # --------------------------------------------------------------------------------------------
 # the other figures
 
+
 def test_params_flops_marks_classical_and_paper(close_figures):
     fig = params_flops_figure(full_data())
     close_figures(fig)
@@ -240,8 +369,9 @@ def test_params_flops_marks_classical_and_paper(close_figures):
     assert "multiply-add" in texts(fig) and "640x360" in right.get_xlabel()
     diamonds = [c for c in right.collections if len(c.get_offsets())]
     assert sorted(float(c.get_offsets()[0][0]) for c in diamonds) == [3.83, 286.03]
-    only_classical = {"efficiency": [eff("otsu", 480, 360, 7.0, kind="classical", params=0,
-                                         gflops=None)]}
+    only_classical = {
+        "efficiency": [eff("otsu", 480, 360, 7.0, kind="classical", params=0, gflops=None)]
+    }
     assert params_flops_figure(only_classical) is None
 
 
@@ -250,8 +380,7 @@ def test_latency_vs_size_uses_ok_rows_only(close_figures):
     fig = latency_vs_size_figure(data)
     close_figures(fig)
     ax = fig.axes[0]
-    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["480x360",
-                                                                          "640x360"]
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["480x360", "640x360"]
     assert ax.get_yscale() == "log" and "ms" in ax.get_ylabel()
     lines = [ln for ln in ax.get_lines() if len(ln.get_xdata())]
     ys = np.concatenate([np.asarray(ln.get_ydata(), float) for ln in lines])
@@ -270,8 +399,7 @@ def test_claims_not_measured_listed_not_drawn(close_figures):
     text = texts(fig).replace("\n", " ")
     assert "not measured: speed GPU (up to)" in text
     assert "holds" in text and "does not hold" in text
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["speed CPU 480x360", "FLOPs",
-                                                           "params"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["speed CPU 480x360", "FLOPs", "params"]
     unmeasured = {"claims": [full_data()["claims"][0]]}
     assert claims_figure(unmeasured) is None
 
@@ -326,6 +454,7 @@ def test_qualitative_grid_rows_and_columns(tmp_path, close_figures):
 # --------------------------------------------------------------------------------------------
 # write_figures
 
+
 def test_write_figures_full_data_writes_png_and_svg(tmp_path):
     preds = write_predictions(tmp_path / "run" / "predictions")
     out = tmp_path / "figures"
@@ -334,9 +463,14 @@ def test_write_figures_full_data_writes_png_and_svg(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         written = write_figures(full_data(), out, [preds])
-    assert [p.stem for p in written] == ["accuracy_vs_latency", "params_flops",
-                                         "latency_vs_size", "claims", "per_class_iou",
-                                         "qualitative"]
+    assert [p.stem for p in written] == [
+        "accuracy_vs_latency",
+        "params_flops",
+        "latency_vs_size",
+        "claims",
+        "per_class_iou",
+        "qualitative",
+    ]
     for png in written:
         assert png.suffix == ".png" and png.stat().st_size > 10_000
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -353,11 +487,16 @@ def test_write_figures_partial_data_and_bad_prediction_dirs(tmp_path):
     out.mkdir()
     (out / "claims.png").write_bytes(b"stale")  # from an earlier report
     (out / "notes.png").write_bytes(b"keep")  # not ours
-    data = {"runs": [{}], "efficiency": [eff("enet", 480, 360, 30.0),
-                                         eff("segnet", 480, 360, None, status="failed",
-                                             error="oom"),
-                                         {"system": "odd"}],  # a row with keys missing
-            "accuracy": [], "claims": []}
+    data = {
+        "runs": [{}],
+        "efficiency": [
+            eff("enet", 480, 360, 30.0),
+            eff("segnet", 480, 360, None, status="failed", error="oom"),
+            {"system": "odd"},
+        ],  # a row with keys missing
+        "accuracy": [],
+        "claims": [],
+    }
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "index.json").write_text(json.dumps({"images": "nope"}))
@@ -390,8 +529,13 @@ def test_mangled_rows_do_not_crash(close_figures):
         row[keys[k % len(keys)]] = [None, float("nan"), "x", 0][k % 4]
         del row[keys[(3 * k + 1) % len(keys)]]
     data["efficiency"] += [{"system": None}, {}, "not a row"]
-    for build in (accuracy_vs_latency_figure, params_flops_figure, latency_vs_size_figure,
-                  claims_figure, per_class_iou_figure):
+    for build in (
+        accuracy_vs_latency_figure,
+        params_flops_figure,
+        latency_vs_size_figure,
+        claims_figure,
+        per_class_iou_figure,
+    ):
         fig = build(data)
         if fig is not None:
             close_figures(fig)

@@ -1,12 +1,12 @@
 """FLOP counts against hand-computed values, the two counters against each other, and the
 paper's ENet and SegNet figures."""
+
 import pytest
 import torch
 from torch import nn
 
 import models
-from bench.measure.flops import (conv_flops, count_flops, count_flops_fvcore,
-                                 paper_convention_gflops)
+from bench.measure.flops import conv_flops, count_flops, count_flops_fvcore, paper_convention_gflops
 
 
 class SmallNet(nn.Module):

@@ -1,6 +1,7 @@
 """GPU paths checked where they can be on a CPU (with fakes for CUDA), and on CUDA where present:
 TF32 set and recorded, compile cells that really ran compiled code, CUDA-graph memory from the
 capture, classical rows that say they ran on the CPU, and timings refused on non-finite outputs."""
+
 import pytest
 import torch
 from torch import nn
@@ -10,8 +11,9 @@ from bench.efficiency import EfficiencyOptions, build, make_forward, measure_sys
 from bench.measure.latency import LatencyPolicy
 from tests.conftest import cuda
 
-FAST = LatencyPolicy(warmup_min_iters=1, warmup_min_s=0.0, min_iters=3, min_time_s=0.0,
-                     max_time_s=0.2)
+FAST = LatencyPolicy(
+    warmup_min_iters=1, warmup_min_s=0.0, min_iters=3, min_time_s=0.0, max_time_s=0.2
+)
 
 
 def tiny():
@@ -46,20 +48,20 @@ def test_every_compile_cell_runs_compiled_code_past_the_recompile_limit():
 
 def test_a_compile_that_falls_back_to_eager_fails_the_cell(monkeypatch):
     monkeypatch.setattr(torch, "compile", lambda model, **kw: model)  # eager in disguise
-    row = eff._measure_cell(tiny(), EfficiencyOptions(policy=FAST), 16, 12, "fp32", 1,
-                            "compile")
+    row = eff._measure_cell(tiny(), EfficiencyOptions(policy=FAST), 16, 12, "fp32", 1, "compile")
     assert row["status"] == "failed" and "produced no graph" in row["error"]
     assert "latency_ms_median" not in row
 
 
 def test_cuda_graph_memory_is_the_captures_not_a_replays(monkeypatch):
     capture = {"peak_mem_mb": 123.0, "peak_mem_kind": "capture"}
-    monkeypatch.setattr(eff, "make_forward",
-                        lambda m, x, mode: (lambda: m(x), {"capture_memory": capture}))
-    monkeypatch.setattr(eff, "peak_memory",
-                        lambda fn, device: pytest.fail("a replay's memory was measured"))
-    row = eff._measure_cell(tiny(), EfficiencyOptions(policy=FAST), 16, 12, "fp32", 1,
-                            "cudagraphs")
+    monkeypatch.setattr(
+        eff, "make_forward", lambda m, x, mode: (lambda: m(x), {"capture_memory": capture})
+    )
+    monkeypatch.setattr(
+        eff, "peak_memory", lambda fn, device: pytest.fail("a replay's memory was measured")
+    )
+    row = eff._measure_cell(tiny(), EfficiencyOptions(policy=FAST), 16, 12, "fp32", 1, "cudagraphs")
     assert row["status"] == "ok" and row["peak_mem_mb"] == 123.0
     assert "capture_memory" not in row
 
@@ -70,8 +72,13 @@ def test_classical_rows_of_a_gpu_run_describe_the_cpu(monkeypatch):
     def fake(device="cpu"):
         info = real("cpu")
         if device == "cuda":
-            return {**info, "device_name": "FAKE GPU", "cuda": "13.0", "cudnn": 91000,
-                    "gpu_driver": "999"}
+            return {
+                **info,
+                "device_name": "FAKE GPU",
+                "cuda": "13.0",
+                "cudnn": 91000,
+                "gpu_driver": "999",
+            }
         return info
 
     monkeypatch.setattr(eff, "describe", fake)
@@ -102,8 +109,14 @@ def test_timed_models_have_calibrated_batchnorm_and_finite_fp16_outputs():
 @cuda
 @pytest.mark.parametrize("precision", ["fp32", "tf32"])
 def test_cuda_cells_record_tf32_and_capture_memory(precision):
-    opts = EfficiencyOptions(device="cuda", sizes=[(128, 96)], precisions=[precision],
-                             modes=["cudagraphs"], policy=FAST, fvcore=False)
+    opts = EfficiencyOptions(
+        device="cuda",
+        sizes=[(128, 96)],
+        precisions=[precision],
+        modes=["cudagraphs"],
+        policy=FAST,
+        fvcore=False,
+    )
     row = list(measure_system("enet", 11, opts))[0]
     assert row["status"] == "ok", row.get("error")
     assert row["tf32"] is (precision == "tf32") and row["peak_mem_mb"] > 0

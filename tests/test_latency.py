@@ -1,4 +1,5 @@
 """Latency loop and statistics, driven by a fake timer (no wall-clock assertion anywhere)."""
+
 import numpy as np
 import pytest
 
@@ -57,16 +58,25 @@ def test_fast_case_times_at_least_50_iterations_and_3_seconds():
 
 
 def test_very_slow_case_is_capped_but_has_a_minimum():
-    stats = measure_latency(lambda: None, timer=FakeTimer([6000.0]),
-                            policy=LatencyPolicy(max_time_s=15.0, capped_min_iters=3))
+    stats = measure_latency(
+        lambda: None,
+        timer=FakeTimer([6000.0]),
+        policy=LatencyPolicy(max_time_s=15.0, capped_min_iters=3),
+    )
     assert stats["latency_n"] == 3 and stats["latency_capped"]
     assert stats["latency_ms_median"] == 6000.0
 
 
 def test_real_cpu_timer_runs_the_function():
     calls = []
-    policy = LatencyPolicy(warmup_min_iters=1, warmup_min_s=0, warmup_max_s=0.0,
-                           min_iters=5, min_time_s=0, max_time_s=1)
+    policy = LatencyPolicy(
+        warmup_min_iters=1,
+        warmup_min_s=0,
+        warmup_max_s=0.0,
+        min_iters=5,
+        min_time_s=0,
+        max_time_s=1,
+    )
     stats = measure_latency(lambda: calls.append(1), policy=policy)
     assert stats["latency_n"] == 5 and len(calls) == 5 + stats["warmup_n"]
     assert stats["latency_ms_median"] >= 0
@@ -75,8 +85,9 @@ def test_real_cpu_timer_runs_the_function():
 def test_rounds_give_a_noise_estimate():
     # Two rounds of 50 iterations: the first at 10 ms, the second at 12 ms (a busier machine).
     timer = FakeTimer([5.0] * 2 + [10.0] * 50 + [12.0] * 50)
-    policy = LatencyPolicy(warmup_min_iters=2, warmup_min_s=0, warmup_max_s=0.01, min_iters=50,
-                           min_time_s=0)
+    policy = LatencyPolicy(
+        warmup_min_iters=2, warmup_min_s=0, warmup_max_s=0.01, min_iters=50, min_time_s=0
+    )
     stats = measure_latency(lambda: None, timer=timer, policy=policy, repeats=2)
     assert stats["latency_round_medians_ms"] == [10.0, 12.0]
     assert stats["latency_n"] == 100

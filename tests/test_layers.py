@@ -5,6 +5,7 @@
 imports nothing of the project. Checked twice: statically over every import statement (those
 inside functions too), and dynamically by importing each package alone in a fresh interpreter.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,8 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bench", "models", "classical")
 #: package -> the project packages it may import
-ALLOWED = {"models": {"models"}, "classical": {"classical", "models"},
-           "bench": {"bench", "models", "classical"}}
+ALLOWED = {
+    "models": {"models"},
+    "classical": {"classical", "models"},
+    "bench": {"bench", "models", "classical"},
+}
 
 
 def _module_name(path: Path) -> str:
@@ -53,15 +57,19 @@ def _graph() -> dict[str, set[str]]:
     files = {_module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
     graph = {}
     for name, path in files.items():
-        # ``from pkg import sub`` names a module when pkg.sub is one; otherwise it is pkg's attribute
+        # ``from pkg import sub`` names a module when pkg.sub is one, else an attribute of pkg
         graph[name] = {m if m in files else m.rpartition(".")[0] for m in _imports(path)}
         graph[name] = {m for m in graph[name] if m in files and m != name}
     return graph
 
 
 def test_packages_import_only_the_layers_below_them():
-    bad = [f"{mod} imports {dep}" for mod, deps in _graph().items() for dep in sorted(deps)
-           if dep.split(".")[0] not in ALLOWED[mod.split(".")[0]]]
+    bad = [
+        f"{mod} imports {dep}"
+        for mod, deps in _graph().items()
+        for dep in sorted(deps)
+        if dep.split(".")[0] not in ALLOWED[mod.split(".")[0]]
+    ]
     assert not bad, "imports against the layers:\n" + "\n".join(bad)
 
 
@@ -103,8 +111,10 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def _package_inits(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     """The graph without edges into a package's ``__init__`` from its own submodules: a
     submodule importing a sibling through its package is not a cycle of design."""
-    return {m: {d for d in deps if not (m.startswith(d + ".") and d in PACKAGES)}
-            for m, deps in graph.items()}
+    return {
+        m: {d for d in deps if not (m.startswith(d + ".") and d in PACKAGES)}
+        for m, deps in graph.items()
+    }
 
 
 def test_no_import_cycles():
@@ -117,24 +127,27 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.parametrize("package, forbidden", [
-    ("models", ("bench", "classical")),
-    ("classical", ("bench",)),
-])
+@pytest.mark.parametrize(
+    "package, forbidden",
+    [
+        ("models", ("bench", "classical")),
+        ("classical", ("bench",)),
+    ],
+)
 def test_importing_a_package_alone_pulls_in_no_upper_layer(package, forbidden):
-    code = (f"import sys, {package}\n"
-            "print('\\n'.join(sorted(m for m in sys.modules)))")
-    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.split()
+    code = f"import sys, {package}\nprint('\\n'.join(sorted(m for m in sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     pulled = [m for m in loaded for f in forbidden if m == f or m.startswith(f + ".")]
     assert not pulled, f"importing {package} loaded {pulled}"
 
 
 def test_the_harness_sees_every_system():
-    code = ("import bench.systems as s\n"
-            "print(' '.join(sorted({i.kind for i in s.list_systems()})))")
-    kinds = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
+    code = "import bench.systems as s\nprint(' '.join(sorted({i.kind for i in s.list_systems()})))"
+    kinds = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert kinds == ["classical", "model"]
 
 
@@ -142,6 +155,10 @@ MAX_LINES = 700
 
 
 def test_no_module_is_over_700_lines():
-    long = {str(p.relative_to(ROOT)): n for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for pkg in PACKAGES
+        for p in (ROOT / pkg).rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert not long, f"split these modules (one concern each): {long}"

@@ -1,4 +1,6 @@
-"""Every deep model: output shapes at the required sizes, and each capability the registry claims."""
+"""Every deep model: output shapes at the required sizes, and each capability the registry
+claims."""
+
 import copy
 
 import numpy as np

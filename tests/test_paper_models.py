@@ -1,6 +1,7 @@
 """The papers' U-Net, PSPNet and DeepLabv3+: layers as the papers draw them, and parameter
 counts equal to counts derived by hand from the papers' layer lists (the ResNet-101 encoder
 counted by torchvision, an independent implementation)."""
+
 import pytest
 import torch
 from torch import nn
@@ -77,7 +78,9 @@ def test_pspnet_head_is_the_authors_and_its_parameters_add_up():
     assert count(model) == resnet101_without_fc() + pyramid + head
     convs = [m for m in model.head.modules() if isinstance(m, nn.Conv2d)]
     assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
-        (4096, 512, (3, 3)), (512, classes, (1, 1))]
+        (4096, 512, (3, 3)),
+        (512, classes, (1, 1)),
+    ]
     assert [s[0].output_size for s in model.pyramid.stages] == [1, 2, 3, 6]
     x = torch.randn(2, 3, 64, 96)
     assert model.encoder(x)[-1].shape[-2:] == (8, 12)  # output stride 8
@@ -87,8 +90,12 @@ def test_pspnet_head_is_the_authors_and_its_parameters_add_up():
 def test_deeplabv3plus_is_the_papers_resnet101_variant():
     classes = 11
     model = models.create_model("deeplabv3plus", classes)
-    aspp = (conv_bn(2048, 256, 1) + 3 * conv_bn(2048, 256, 3) + conv_bn(2048, 256, 1)
-            + conv_bn(5 * 256, 256, 1))
+    aspp = (
+        conv_bn(2048, 256, 1)
+        + 3 * conv_bn(2048, 256, 3)
+        + conv_bn(2048, 256, 1)
+        + conv_bn(5 * 256, 256, 1)
+    )
     decoder = conv_bn(256, 48, 1) + conv_bn(304, 256, 3) + conv_bn(256, 256, 3)
     assert count(model) == resnet101_without_fc() + aspp + decoder + conv(256, classes, 1)
     rates = [b[0].dilation for b in model.aspp.branches]

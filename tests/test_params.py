@@ -47,7 +47,8 @@ def test_segnet_parameters_match_the_paper():
 
 def test_paper_ratio_of_parameters():
     ratio = count_parameters(models.create_model("segnet", 12)) / count_parameters(
-        models.create_model("enet", 12))
+        models.create_model("enet", 12)
+    )
     assert ratio == pytest.approx(79, rel=0.03)  # the paper's "79x fewer parameters"
 
 

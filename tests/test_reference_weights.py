@@ -1,4 +1,5 @@
 """The committed ENet CamVid weights reproduce the committed test scores (where CamVid is)."""
+
 import json
 from pathlib import Path
 
@@ -16,8 +17,10 @@ def test_the_committed_checkpoint_is_small_and_safe_to_load():
     state = torch.load(path, weights_only=True)
     assert state["recipe"]["profile"] == "paper" and state["recipe"]["train_size"] == [480, 360]
     log = json.loads((REF / "train_log.json").read_text())
-    assert log["key"] == state["key"] and state["epoch"] == max(
-        log["log"], key=lambda e: e["val_miou"])["epoch"]
+    assert (
+        log["key"] == state["key"]
+        and state["epoch"] == max(log["log"], key=lambda e: e["val_miou"])["epoch"]
+    )
 
 
 def test_committed_enet_weights_reproduce_the_committed_test_scores():

@@ -1,4 +1,6 @@
-"""Tables, merged reports and `bench report`: every cell from a row, missing means 'not measured'."""
+"""Tables, merged reports and `bench report`: every cell from a row, missing means
+'not measured'."""
+
 import csv
 import io
 import json
@@ -12,23 +14,61 @@ from bench.errors import BadInput
 from bench.predictions import VOID, PredictionWriter, pick_indices
 from bench.report import load_runs, render
 from bench.results import PAPER_FLOPS, RunResults
-from bench.tables import (NOT_MEASURED, accuracy_table, build_tables, efficiency_table,
-                          latex_escape, per_class_table, to_csv, to_latex, to_markdown)
+from bench.tables import (
+    NOT_MEASURED,
+    accuracy_table,
+    build_tables,
+    efficiency_table,
+    latex_escape,
+    per_class_table,
+    to_csv,
+    to_latex,
+    to_markdown,
+)
 
 
 def eff(system, ms, device="cpu", w=640, h=360, params=1_000_000, gflops=2.0, **kw):
-    return {"system": system, "kind": "model", "device": device, "device_name": device.upper(),
-            "width": w, "height": h, "batch": 1, "precision": "fp32", "mode": "eager",
-            "channels_last": False, "params": params, "gflops": gflops, "gmacs": gflops and gflops / 2,
-            "num_classes": 11, "flops_counter": "torch.utils.flop_counter",
-            "latency_ms_median": ms, "latency_ms_p90": ms * 1.1, "status": "ok", **kw}
+    return {
+        "system": system,
+        "kind": "model",
+        "device": device,
+        "device_name": device.upper(),
+        "width": w,
+        "height": h,
+        "batch": 1,
+        "precision": "fp32",
+        "mode": "eager",
+        "channels_last": False,
+        "params": params,
+        "gflops": gflops,
+        "gmacs": gflops and gflops / 2,
+        "num_classes": 11,
+        "flops_counter": "torch.utils.flop_counter",
+        "latency_ms_median": ms,
+        "latency_ms_p90": ms * 1.1,
+        "status": "ok",
+        **kw,
+    }
 
 
 def acc(system, miou, **kw):
-    return {"system": system, "kind": "model", "dataset": "camvid", "split": "test",
-            "protocol": "trained", "profile": "quick", "epochs": 4, "best_epoch": 3,
-            "train_size": [160, 120], "miou": miou, "class_avg_acc": 0.5, "global_acc": 0.8,
-            "per_class_iou": {"Sky": 0.9, "Road": miou}, "status": "ok", **kw}
+    return {
+        "system": system,
+        "kind": "model",
+        "dataset": "camvid",
+        "split": "test",
+        "protocol": "trained",
+        "profile": "quick",
+        "epochs": 4,
+        "best_epoch": 3,
+        "train_size": [160, 120],
+        "miou": miou,
+        "class_avg_acc": 0.5,
+        "global_acc": 0.8,
+        "per_class_iou": {"Sky": 0.9, "Road": miou},
+        "status": "ok",
+        **kw,
+    }
 
 
 def write_run(path, efficiency=(), accuracy=(), paper_flops=(), **header):
@@ -47,8 +87,10 @@ def write_run(path, efficiency=(), accuracy=(), paper_flops=(), **header):
 
 
 def test_missing_values_read_not_measured_in_every_format():
-    rows = [eff("enet", 10.0), {"system": "segnet", "device": "cpu", "status": "failed",
-                                "error": "out of memory"}]
+    rows = [
+        eff("enet", 10.0),
+        {"system": "segnet", "device": "cpu", "status": "failed", "error": "out of memory"},
+    ]
     t = efficiency_table(rows)
     cells = t.cells()
     assert cells[0][t.header().index("latency median (ms)")] == "10.00"
@@ -76,8 +118,12 @@ def test_latex_is_escaped_and_booktabs():
 
 
 def test_accuracy_table_states_the_training_budget():
-    cells = dict(zip(accuracy_table([acc("enet", 0.25)]).header(),
-                     accuracy_table([acc("enet", 0.25)]).cells()[0]))
+    cells = dict(
+        zip(
+            accuracy_table([acc("enet", 0.25)]).header(),
+            accuracy_table([acc("enet", 0.25)]).cells()[0],
+        )
+    )
     assert cells["profile"] == "quick"
     assert cells["training"] == "4 epochs at 160x120, best 3"
     assert cells["mIoU %"] == "25.0"
@@ -91,15 +137,19 @@ def test_per_class_table_keeps_missing_classes_missing():
 
 
 def test_build_tables_only_for_what_was_measured():
-    names = [t.name for t in build_tables({"efficiency": [eff("enet", 1.0)], "accuracy": [],
-                                           "claims": []})]
+    names = [
+        t.name
+        for t in build_tables({"efficiency": [eff("enet", 1.0)], "accuracy": [], "claims": []})
+    ]
     assert names == ["efficiency"]
 
 
 def test_merging_a_cpu_and_a_gpu_run(tmp_path):
     cpu_rows = [eff("enet", 40.0), eff("segnet", 800.0, params=29_000_000, gflops=280.0)]
-    gpu_rows = [eff("enet", 2.0, device="cuda"),
-                eff("segnet", 30.0, device="cuda", params=29_000_000, gflops=280.0)]
+    gpu_rows = [
+        eff("enet", 2.0, device="cuda"),
+        eff("segnet", 30.0, device="cuda", params=29_000_000, gflops=280.0),
+    ]
     a = write_run(tmp_path / "cpu", cpu_rows, [acc("enet", 0.3)])
     b = write_run(tmp_path / "gpu", gpu_rows, [], device="cuda")
     data, predictions = load_runs([a, b])
@@ -110,7 +160,10 @@ def test_merging_a_cpu_and_a_gpu_run(tmp_path):
     assert len(gpu_claim) == 1 and gpu_claim[0]["measured_ratio"] == pytest.approx(15.0)
     assert gpu_claim[0]["verdict"] == "does not hold"  # 15 < 0.95 * 18
     assert {c["scope"] for c in data["claims"] if c["claim"] == "speed"} == {
-        "GPU (up to)", "GPU", "CPU"}
+        "GPU (up to)",
+        "GPU",
+        "CPU",
+    }
     text = render(data)
     assert "Merged from 2 runs" in text and "### Run `gpu`" in text
     assert "| run | system |" in text
@@ -129,10 +182,11 @@ def test_merged_speed_claims_never_pair_two_runs(tmp_path):
 def test_merged_claims_keep_flops_counted_apart(tmp_path):
     """A run that measured other sizes counted FLOPs at 640x360 apart (its paper_flops rows);
     its FLOPs claim survives a merge with a run that did not."""
-    rows = [eff("enet", 40.0, w=480, h=320), eff("segnet", 800.0, w=480, h=320,
-                                                params=29_000_000)]
-    apart = [{"system": "enet", "gflops": 4.0, "num_classes": 11},
-             {"system": "segnet", "gflops": 334.4, "num_classes": 11}]
+    rows = [eff("enet", 40.0, w=480, h=320), eff("segnet", 800.0, w=480, h=320, params=29_000_000)]
+    apart = [
+        {"system": "enet", "gflops": 4.0, "num_classes": 11},
+        {"system": "segnet", "gflops": 334.4, "num_classes": 11},
+    ]
     a = write_run(tmp_path / "a", rows, paper_flops=apart)
     b = write_run(tmp_path / "b", [eff("enet", 41.0, w=480, h=320)])
     alone, _ = load_runs([a])
@@ -166,8 +220,13 @@ def test_report_command_bad_input_exits_2(tmp_path, capsys):
 
 def test_report_command_writes_tables_and_figures(tmp_path):
     rows = [eff("enet", 40.0), eff("segnet", 800.0, params=29_000_000, gflops=280.0)]
-    run = write_run(tmp_path / "run", rows, [acc("enet", 0.3), acc("segnet", 0.4)],
-                    dataset="camvid", profile="quick")
+    run = write_run(
+        tmp_path / "run",
+        rows,
+        [acc("enet", 0.3), acc("segnet", 0.4)],
+        dataset="camvid",
+        profile="quick",
+    )
     before = (run / "results.json").read_text()
     assert main(["report", str(run)]) == 0
     assert (run / "results.json").read_text() == before  # nothing measured, nothing rewritten
@@ -212,8 +271,7 @@ def test_prediction_files(tmp_path):
     writer.finish("enet", "trained", "quick")
     index = json.loads((tmp_path / "index.json").read_text())
     assert [im["id"] for im in index["images"]] == ["img0", "img4"]
-    assert index["systems"] == {"enet": {"protocol": "trained", "profile": "quick",
-                                         "dir": "enet"}}
+    assert index["systems"] == {"enet": {"protocol": "trained", "profile": "quick", "dir": "enet"}}
     assert len(index["palette"]) == 11 and index["class_names"][0] == "Sky"
     assert sorted(p.name for p in (tmp_path / "enet").iterdir()) == ["img0.png", "img4.png"]
     label = cv2.imread(str(tmp_path / "labels" / "img4.png"), cv2.IMREAD_UNCHANGED)
@@ -234,12 +292,26 @@ def test_a_committed_schema_1_run_reports_as_it_did(tmp_path):
 
     def sections(text):  # the claims table has gained columns since: compared apart; the
         parts = text.split("\n## ")  # figures depend on predictions/, which git does not hold
-        return [p for p in parts if not p.startswith(("The ENet paper's claims", "Figures"))], \
-            [p for p in parts if p.startswith("The ENet paper's claims")]
+        return [p for p in parts if not p.startswith(("The ENet paper's claims", "Figures"))], [
+            p for p in parts if p.startswith("The ENet paper's claims")
+        ]
 
-    now, then = sections((tmp_path / "report.md").read_text()), sections(
-        (ref / "report.md").read_text())
+    now, then = (
+        sections((tmp_path / "report.md").read_text()),
+        sections((ref / "report.md").read_text()),
+    )
     assert now[0] == then[0]
     verdicts = [line.split(" | ")[-1] for line in now[1][0].splitlines() if line.startswith("| ")]
-    assert verdicts == [line.split(" | ")[-1] for line in then[1][0].splitlines()
-                        if line.startswith("| ")]  # the stored claims, as that run judged
+    assert verdicts == [
+        line.split(" | ")[-1] for line in then[1][0].splitlines() if line.startswith("| ")
+    ]  # the stored claims, as that run judged
+
+
+def test_a_profile_is_described_as_it_was_when_the_run_ran():
+    from bench.profiles import PROFILES, SUPERSEDED, profile_description
+
+    until, before = SUPERSEDED["quick"][0]
+    assert profile_description("quick", "2026-01-01T00:00:00+00:00") == before
+    assert profile_description("quick", until) == PROFILES["quick"].description
+    assert profile_description("quick") == PROFILES["quick"].description
+    assert profile_description("no-such-profile") is None

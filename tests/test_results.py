@@ -1,5 +1,6 @@
 """Results: typed records, the append-only store, the views rendered from it, and readers that
 accept every schema a segbench wrote and refuse anything else."""
+
 import json
 import math
 import os
@@ -14,8 +15,15 @@ import pytest
 
 from bench.errors import BadInput
 from bench.options import parse_ints, parse_precisions, parse_sizes, split_list
-from bench.records import (RECORDS, SCHEMA_VERSION, TABLES, AccuracyRecord, EfficiencyRecord,
-                           normalize, row_key)
+from bench.records import (
+    RECORDS,
+    SCHEMA_VERSION,
+    TABLES,
+    AccuracyRecord,
+    EfficiencyRecord,
+    normalize,
+    row_key,
+)
 from bench.results import RunResults, load_results, rows_to_csv
 from bench.store import STORE_NAME, FolderLock, StoreWriter, read_store
 
@@ -35,9 +43,19 @@ def test_rows_are_in_the_store_as_soon_as_they_are_added(tmp_path):
 
 def test_rendered_views_hold_every_row_and_a_schema_version(tmp_path):
     results = RunResults(tmp_path, {"command": "x"}, plan=["efficiency/a", "efficiency/b"])
-    results.add("efficiency", {"system": "enet", "width": 64, "height": 48, "batch": 1,
-                               "precision": "fp32", "mode": "eager", "device": "cpu"},
-                key="efficiency/a")
+    results.add(
+        "efficiency",
+        {
+            "system": "enet",
+            "width": 64,
+            "height": 48,
+            "batch": 1,
+            "precision": "fp32",
+            "mode": "eager",
+            "device": "cpu",
+        },
+        key="efficiency/a",
+    )
     results.render()
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["schema_version"] == SCHEMA_VERSION
@@ -77,13 +95,39 @@ def test_records_declare_the_contract_columns_and_keep_the_rest():
     row = normalize("efficiency", {"system": "enet", "latency_ms_median": 2.0, "new_thing": 7})
     assert list(row)[:3] == ["system", "kind", "device"] and row["new_thing"] == 7
     assert row["peak_mem_mb"] is None and row["fps"] is None
-    for column in ("system", "device", "width", "height", "batch", "precision", "mode",
-                   "params", "gflops", "gmacs", "latency_ms_median", "latency_ms_p90", "fps",
-                   "peak_mem_mb", "status"):
+    for column in (
+        "system",
+        "device",
+        "width",
+        "height",
+        "batch",
+        "precision",
+        "mode",
+        "params",
+        "gflops",
+        "gmacs",
+        "latency_ms_median",
+        "latency_ms_p90",
+        "fps",
+        "peak_mem_mb",
+        "status",
+    ):
         assert column in EfficiencyRecord.fields()
-    for column in ("system", "dataset", "split", "protocol", "inference_size", "miou",
-                   "class_avg_acc", "global_acc", "per_class_iou", "profile", "weights",
-                   "weights_commit", "checkpoint_sha256"):
+    for column in (
+        "system",
+        "dataset",
+        "split",
+        "protocol",
+        "inference_size",
+        "miou",
+        "class_avg_acc",
+        "global_acc",
+        "per_class_iou",
+        "profile",
+        "weights",
+        "weights_commit",
+        "checkpoint_sha256",
+    ):
         assert column in AccuracyRecord.fields()
     assert set(RECORDS) == set(TABLES)
     again = RECORDS["accuracy"].from_row(normalize("accuracy", {"miou": 0.5, "x": 1})).to_row()
@@ -92,11 +136,24 @@ def test_records_declare_the_contract_columns_and_keep_the_rest():
 
 def test_schema_1_files_still_read(tmp_path):
     """results.json as every run wrote it before the store (the committed references)."""
-    old = {"run": {"command": "python -m bench run"},
-           "efficiency": [{"system": "enet", "device": "cpu", "width": 640, "height": 360,
-                           "batch": 1, "precision": "fp32", "mode": "eager",
-                           "latency_ms_median": 30.0, "status": "ok"}],
-           "accuracy": [], "claims": []}
+    old = {
+        "run": {"command": "python -m bench run"},
+        "efficiency": [
+            {
+                "system": "enet",
+                "device": "cpu",
+                "width": 640,
+                "height": 360,
+                "batch": 1,
+                "precision": "fp32",
+                "mode": "eager",
+                "latency_ms_median": 30.0,
+                "status": "ok",
+            }
+        ],
+        "accuracy": [],
+        "claims": [],
+    }
     (tmp_path / "results.json").write_text(json.dumps(old))
     data = load_results(tmp_path)
     assert data["schema_version"] == SCHEMA_VERSION and data["training"] == []
@@ -106,13 +163,16 @@ def test_schema_1_files_still_read(tmp_path):
         assert load_results(reference)["accuracy"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("[1, 2]", "not a segbench results file"),
-    ('{"run": {}, "efficiency": {}}', "not a segbench results file"),
-    ('{"run": {}, "schema_version": 99}', "schema version 99"),
-    ("{nope", "not valid JSON"),
-    ("\udcff", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[1, 2]", "not a segbench results file"),
+        ('{"run": {}, "efficiency": {}}', "not a segbench results file"),
+        ('{"run": {}, "schema_version": 99}', "schema version 99"),
+        ("{nope", "not valid JSON"),
+        ("\udcff", "not valid JSON"),
+    ],
+)
 def test_what_is_not_a_segbench_results_file_is_refused(tmp_path, content, message):
     (tmp_path / "results.json").write_bytes(content.encode("utf-8", "surrogateescape"))
     with pytest.raises(BadInput, match=message):
@@ -162,11 +222,17 @@ def test_appending_a_row_writes_only_that_row(tmp_path):
     before = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
     results.add("efficiency", {"system": "enet", "i": 300}, key="k300")
     after = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
-    line = json.dumps({"table": "efficiency", "key": "k300",
-                       "row": {"system": "enet", "i": 300}}, separators=(",", ":")) + "\n"
+    line = (
+        json.dumps(
+            {"table": "efficiency", "key": "k300", "row": {"system": "enet", "i": 300}},
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
     assert after[STORE_NAME][0] - before[STORE_NAME][0] == len(line)
-    assert {k: v for k, v in after.items() if k != STORE_NAME} == \
-        {k: v for k, v in before.items() if k != STORE_NAME}
+    assert {k: v for k, v in after.items() if k != STORE_NAME} == {
+        k: v for k, v in before.items() if k != STORE_NAME
+    }
 
 
 _APPENDER = """
@@ -187,8 +253,9 @@ def test_sigkill_at_random_moments_never_leaves_an_unreadable_store(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for trial in range(20):
         folder = tmp_path / f"t{trial}"
-        proc = subprocess.Popen([sys.executable, "-c", _APPENDER, str(folder)],
-                                stdout=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _APPENDER, str(folder)], stdout=subprocess.PIPE, env=env
+        )
         assert proc.stdout.readline().strip() == b"ready"
         time.sleep(rng.uniform(0.0, 0.15))
         proc.send_signal(signal.SIGKILL)
@@ -224,10 +291,9 @@ def test_one_atomic_writer_keeps_the_old_file_when_a_write_fails(tmp_path):
     target = tmp_path / "figure.png"
     atomic_write_text(target, "old")
     for error in (RuntimeError("savefig failed"), KeyboardInterrupt()):
-        with pytest.raises(type(error)):
-            with atomic_path(target) as tmp:
-                tmp.write_text("half")
-                raise error
+        with pytest.raises(type(error)), atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise error
         assert target.read_text() == "old" and not list(tmp_path.glob(".*.tmp"))
     with atomic_path(target) as tmp:
         tmp.write_text("new")

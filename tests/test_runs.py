@@ -1,6 +1,7 @@
 """Run folders: rerun resumes, --force measures again, one run per folder, shards that merge
 by run id, SIGTERM/SIGINT/SIGKILL keep every finished row, and failures a user can cause end
 with exit code 2 and one line."""
+
 import errno
 import json
 import os
@@ -58,18 +59,46 @@ def test_rerun_resumes_and_force_measures_again(tmp_path, capsys):
 def test_a_folder_of_an_older_segbench_is_resumed_not_wiped(tmp_path):
     out = tmp_path / "old"
     out.mkdir()
-    row = {"system": "enet", "kind": "model", "device": "cpu", "width": 32, "height": 32,
-           "batch": 1, "precision": "fp32", "mode": "eager", "channels_last": False,
-           "latency_ms_median": 123.0, "status": "ok"}
-    scored = {"system": "otsu", "kind": "classical", "dataset": "synthetic", "split": "test",
-              "protocol": "oracle", "profile": None, "seed": 0, "miou": 0.25, "status": "ok"}
-    (out / "results.json").write_text(json.dumps({
-        "run": {"command": "old", "profile": "smoke"}, "efficiency": [row],
-        "accuracy": [scored], "claims": []}))
+    row = {
+        "system": "enet",
+        "kind": "model",
+        "device": "cpu",
+        "width": 32,
+        "height": 32,
+        "batch": 1,
+        "precision": "fp32",
+        "mode": "eager",
+        "channels_last": False,
+        "latency_ms_median": 123.0,
+        "status": "ok",
+    }
+    scored = {
+        "system": "otsu",
+        "kind": "classical",
+        "dataset": "synthetic",
+        "split": "test",
+        "protocol": "oracle",
+        "profile": None,
+        "seed": 0,
+        "miou": 0.25,
+        "status": "ok",
+    }
+    (out / "results.json").write_text(
+        json.dumps(
+            {
+                "run": {"command": "old", "profile": "smoke"},
+                "efficiency": [row],
+                "accuracy": [scored],
+                "claims": [],
+            }
+        )
+    )
     assert run(out, "--models", "enet", "--sizes", "32x32,48x32", "--profile", "smoke") == 0
     now = cells(out)
-    assert len(now) == 2 and now["efficiency/enet/cpu/32x32/b1/fp32/eager"][
-        "latency_ms_median"] == 123.0
+    assert (
+        len(now) == 2
+        and now["efficiency/enet/cpu/32x32/b1/fp32/eager"]["latency_ms_median"] == 123.0
+    )
     # its accuracy rows count as measured cells too: only the learned protocol is new
     assert run(out, "--models", "otsu", "--profile", "smoke", "--skip", "efficiency") == 0
     scores = cells(out, "accuracy")
@@ -81,8 +110,10 @@ def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     assert run(out, "--models", "otsu") == 0
     capsys.readouterr()
-    assert main(["run", "--out", str(out), "--skip", "accuracy", "--models", "otsu",
-                 "--seed", "3"]) == 2
+    assert (
+        main(["run", "--out", str(out), "--skip", "accuracy", "--models", "otsu", "--seed", "3"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "holds a run with other settings (seed: 0 then, 3 now" in err
     assert err.count("\n") == 1
@@ -105,8 +136,10 @@ def test_shards_cover_the_sweep_and_merge_by_run_id(tmp_path, capsys):
     assert "run" not in merged["efficiency"][0]  # one run, not two
     capsys.readouterr()
     assert main(["report", str(tmp_path / "s1"), "--out", str(tmp_path / "rep")]) == 0
-    assert "missing: 2 planned cells have no row; shards given no folder: 2/2" in \
-        capsys.readouterr().out
+    assert (
+        "missing: 2 planned cells have no row; shards given no folder: 2/2"
+        in capsys.readouterr().out
+    )
     report = (tmp_path / "rep" / "report.md").read_text()
     assert "## Missing cells" in report and "shards given no folder: 2/2" in report
 
@@ -122,9 +155,13 @@ def test_a_folder_in_use_is_refused(tmp_path, capsys):
 
 def _start_run(out, *args):
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--out", str(out), *FAST,
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--out", str(out), *FAST, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+    )
     deadline = time.time() + 240
     while time.time() < deadline:  # until the first row is stored
         if (out / STORE_NAME).exists() and store_lines(out):
@@ -151,8 +188,10 @@ def test_sigterm_keeps_the_rows_renders_the_report_and_a_rerun_finishes(tmp_path
     assert "Traceback" not in err.decode()
     kept = cells(out)
     assert kept and len(kept) < 8
-    assert json.loads((out / "results.json").read_text())["efficiency"] == \
-        load_results(out)["efficiency"]
+    assert (
+        json.loads((out / "results.json").read_text())["efficiency"]
+        == load_results(out)["efficiency"]
+    )
     assert (out / "report.md").is_file() and not list(out.glob(".*.tmp"))
     assert run(out, *SWEEP) == 0  # resumes: measures the rest, keeps what it had
     final = cells(out)
@@ -188,12 +227,16 @@ def _fail_with(monkeypatch, function, code):
     monkeypatch.setattr(store.os, function, failing)
 
 
-@pytest.mark.parametrize("function, code, message", [
-    ("open", errno.EROFS, "Read-only file system: expected a writable file system"),
-    ("write", errno.ENOSPC, "No space left on device: expected free space on that disk"),
-])
-def test_a_folder_that_cannot_be_written_exits_2(tmp_path, capsys, monkeypatch, function, code,
-                                                 message):
+@pytest.mark.parametrize(
+    "function, code, message",
+    [
+        ("open", errno.EROFS, "Read-only file system: expected a writable file system"),
+        ("write", errno.ENOSPC, "No space left on device: expected free space on that disk"),
+    ],
+)
+def test_a_folder_that_cannot_be_written_exits_2(
+    tmp_path, capsys, monkeypatch, function, code, message
+):
     _fail_with(monkeypatch, function, code)
     assert run(tmp_path / "run", "--models", "otsu") == 2
     err = capsys.readouterr().err

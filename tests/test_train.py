@@ -1,4 +1,5 @@
 """Training (smoke profile), resume, keyed checkpoint cache, evaluation and the accuracy pass."""
+
 import dataclasses
 import json
 
@@ -39,10 +40,15 @@ def test_resumed_training_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     """Stopped after epoch 1 and resumed to 3: the same weights and losses as 3 epochs in one
     go (the torch RNG state, which dropout draws from, is checkpointed; scoring draws nothing;
     augmentation is keyed by sample and epoch)."""
-    whole = train(TrainConfig(system="enet", profile="smoke", seed=2, epochs=3,
-                              checkpoints=str(tmp_path / "whole")), progress=False)
-    cfg = TrainConfig(system="enet", profile="smoke", seed=2, epochs=3,
-                      checkpoints=str(tmp_path / "parts"))
+    whole = train(
+        TrainConfig(
+            system="enet", profile="smoke", seed=2, epochs=3, checkpoints=str(tmp_path / "whole")
+        ),
+        progress=False,
+    )
+    cfg = TrainConfig(
+        system="enet", profile="smoke", seed=2, epochs=3, checkpoints=str(tmp_path / "parts")
+    )
     stopped = train(dataclasses.replace(cfg, time_limit_s=1e-9), progress=False)
     assert stopped.epochs_done == 1 and not stopped.complete
     resumed = train(cfg, progress=False)
@@ -55,32 +61,43 @@ def test_resumed_training_is_bit_identical_to_an_uninterrupted_one(tmp_path):
 
 
 def test_same_seed_same_training(tmp_path):
-    a = train(TrainConfig(system="enet", profile="smoke", seed=5,
-                          checkpoints=str(tmp_path / "a")), progress=False)
-    b = train(TrainConfig(system="enet", profile="smoke", seed=5,
-                          checkpoints=str(tmp_path / "b")), progress=False)
-    assert _states_equal(torch.load(a.checkpoint, weights_only=True)["model"],
-                         torch.load(b.checkpoint, weights_only=True)["model"])
+    a = train(
+        TrainConfig(system="enet", profile="smoke", seed=5, checkpoints=str(tmp_path / "a")),
+        progress=False,
+    )
+    b = train(
+        TrainConfig(system="enet", profile="smoke", seed=5, checkpoints=str(tmp_path / "b")),
+        progress=False,
+    )
+    assert _states_equal(
+        torch.load(a.checkpoint, weights_only=True)["model"],
+        torch.load(b.checkpoint, weights_only=True)["model"],
+    )
     assert a.log[0]["loss"] == b.log[0]["loss"] and a.key == b.key
 
 
 def test_the_key_changes_with_what_determines_the_weights():
     base = TrainConfig(system="enet", profile="smoke", seed=0)
     first = train(base, progress=False)
-    for other in (TrainConfig(system="enet", profile="smoke", seed=1),
-                  TrainConfig(system="enet", profile="smoke", seed=0, lr_step_epochs=7),
-                  TrainConfig(system="enet", profile="smoke", seed=0, amp="bf16")):
+    for other in (
+        TrainConfig(system="enet", profile="smoke", seed=1),
+        TrainConfig(system="enet", profile="smoke", seed=0, lr_step_epochs=7),
+        TrainConfig(system="enet", profile="smoke", seed=0, amp="bf16"),
+    ):
         assert cached_checkpoint(other) != first.checkpoint
     assert cached_checkpoint(base) == first.checkpoint
 
 
 def test_a_checkpoint_folder_of_another_recipe_is_refused(tmp_path):
     folder = tmp_path / "ck"
-    train(TrainConfig(system="enet", profile="smoke", seed=0, checkpoints=str(folder)),
-          progress=False)
+    train(
+        TrainConfig(system="enet", profile="smoke", seed=0, checkpoints=str(folder)), progress=False
+    )
     with pytest.raises(BadInput, match="another recipe"):
-        train(TrainConfig(system="enet", profile="smoke", seed=1, checkpoints=str(folder)),
-              progress=False)
+        train(
+            TrainConfig(system="enet", profile="smoke", seed=1, checkpoints=str(folder)),
+            progress=False,
+        )
 
 
 def test_tests_never_write_to_the_users_cache():
@@ -122,12 +139,46 @@ def test_eval_paths_agree_and_record_the_size_seen(tmp_path, capsys):
     """`eval` (cached weights) and `eval --checkpoint` score the same weights the same way, at
     the dataset's stored size, whatever size the profile trained at."""
     assert main(["train", "--model", "enet", "--profile", "smoke", "--device", "cpu"]) == 0
-    assert main(["eval", "--model", "enet", "--profile", "smoke", "--split", "test",
-                 "--device", "cpu", "--out", str(tmp_path / "a")]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "enet",
+                "--profile",
+                "smoke",
+                "--split",
+                "test",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
     a = json.loads((tmp_path / "a" / "metrics.json").read_text())
     ck = a["checkpoint"]
-    assert main(["eval", "--model", "enet", "--profile", "smoke", "--split", "test",
-                 "--device", "cpu", "--checkpoint", ck, "--out", str(tmp_path / "b")]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "enet",
+                "--profile",
+                "smoke",
+                "--split",
+                "test",
+                "--device",
+                "cpu",
+                "--checkpoint",
+                ck,
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
     b = json.loads((tmp_path / "b" / "metrics.json").read_text())
     assert a["miou"] == b["miou"] and a["per_class_iou"] == b["per_class_iou"]
     assert a["inference_size"] == "480x360"  # the synthetic frames' size, not smoke's 64x48
@@ -139,19 +190,24 @@ def test_eval_without_a_checkpoint_exits_2(capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"random bytes, not a checkpoint", "is not a PyTorch checkpoint"),
-    ("list", "holds a list, not a state dict"),
-    ("pickled list", "is a pickle that torch.save did not write"),
-    ("cut", "it is cut short or damaged (PytorchStreamReader failed reading zip archive"),
-    ("mismatch", "1 unexpected (e.g. nonsense)"),
-    ("classes", "it was made for 3 classes, this dataset has 11 (3 vs 11)")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"random bytes, not a checkpoint", "is not a PyTorch checkpoint"),
+        ("list", "holds a list, not a state dict"),
+        ("pickled list", "is a pickle that torch.save did not write"),
+        ("cut", "it is cut short or damaged (PytorchStreamReader failed reading zip archive"),
+        ("mismatch", "1 unexpected (e.g. nonsense)"),
+        ("classes", "it was made for 3 classes, this dataset has 11 (3 vs 11)"),
+    ],
+)
 def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content, message):
     bad = tmp_path / "bad.pt"
     if content == "list":
         torch.save([1, 2, 3], bad)
     elif content == "pickled list":
         import pickle
+
         bad.write_bytes(pickle.dumps([1, 2, 3]))
     elif content == "cut":
         torch.save({"model": {"w": torch.zeros(1000)}}, bad)
@@ -160,6 +216,7 @@ def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content, message):
         torch.save({"model": {"nonsense": torch.zeros(1)}}, bad)
     elif content == "classes":
         from models import create_model
+
         torch.save(create_model("enet", 3).state_dict(), bad)
     else:
         bad.write_bytes(content)
@@ -172,7 +229,7 @@ def test_eval_with_a_bad_checkpoint_exits_2(tmp_path, capsys, content, message):
 def test_a_crafted_checkpoint_runs_no_code(tmp_path, capsys):
     class Evil:
         def __reduce__(self):
-            return (exec, ("open(%r, 'w').write('pwned')" % str(tmp_path / "pwned"),))
+            return (exec, (f"open({str(tmp_path / 'pwned')!r}, 'w').write('pwned')",))
 
     bad = tmp_path / "evil.pt"
     torch.save({"model": Evil()}, bad)
@@ -183,8 +240,10 @@ def test_a_crafted_checkpoint_runs_no_code(tmp_path, capsys):
 
 def test_a_corrupt_resume_state_says_what_to_do(tmp_path, capsys):
     (tmp_path / "last.pt").write_bytes(b"PK\x03\x04 cut short")
-    assert main(["train", "--model", "enet", "--profile", "smoke", "--checkpoints",
-                 str(tmp_path)]) == 2
+    assert (
+        main(["train", "--model", "enet", "--profile", "smoke", "--checkpoints", str(tmp_path)])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "cut short or damaged" in err and "delete it to start the training again" in err
     assert len(err.strip().splitlines()) == 1
@@ -192,20 +251,66 @@ def test_a_corrupt_resume_state_says_what_to_do(tmp_path, capsys):
 
 def test_run_accuracy_pass_rows(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--models", "enet", "--profile", "smoke", "--skip", "efficiency",
-                 "--device", "cpu", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet",
+                "--profile",
+                "smoke",
+                "--skip",
+                "efficiency",
+                "--device",
+                "cpu",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     row = json.loads((out / "results.json").read_text())["accuracy"][0]
     assert row["status"] == "ok", row.get("error")
-    for key in ["miou", "class_avg_acc", "global_acc", "per_class_iou", "profile", "epochs",
-                "checkpoint", "split", "dataset", "inference_size", "weights", "weights_key",
-                "checkpoint_sha256", "train_images_per_s", "train_seconds"]:
+    for key in [
+        "miou",
+        "class_avg_acc",
+        "global_acc",
+        "per_class_iou",
+        "profile",
+        "epochs",
+        "checkpoint",
+        "split",
+        "dataset",
+        "inference_size",
+        "weights",
+        "weights_key",
+        "checkpoint_sha256",
+        "train_images_per_s",
+        "train_seconds",
+    ]:
         assert key in row, key
     assert row["profile"] == "smoke" and row["split"] == "test" and 0 <= row["miou"] <= 1
     assert row["inference_size"] == "480x360" and row["weights"] == "trained in this run"
     assert "## Accuracy" in (out / "report.md").read_text()
     # a second run reuses the cached weights and says so
-    assert main(["run", "--models", "enet", "--profile", "smoke", "--skip", "efficiency",
-                 "--device", "cpu", "--out", str(tmp_path / "run2")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet",
+                "--profile",
+                "smoke",
+                "--skip",
+                "efficiency",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path / "run2"),
+            ]
+        )
+        == 0
+    )
     again = json.loads((tmp_path / "run2" / "results.json").read_text())["accuracy"][0]
     assert again["weights"] == "reused from the cache"
     assert again["checkpoint_sha256"] == row["checkpoint_sha256"] and again["miou"] == row["miou"]
@@ -213,8 +318,22 @@ def test_run_accuracy_pass_rows(tmp_path):
 
 def test_bad_data_fails_before_anything_runs(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["run", "--models", "enet", "--dataset", "camvid", "--data-root",
-                 str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet",
+                "--dataset",
+                "camvid",
+                "--data-root",
+                str(tmp_path / "nowhere"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "CamVid" in capsys.readouterr().err
     assert not out.exists()
 
@@ -233,11 +352,30 @@ def test_a_users_folder_dataset_end_to_end(tmp_path):
         image = np.clip(image + rng.integers(0, 20, image.shape), 0, 255).astype(np.uint8)
         cv2.imwrite(str(root / "images" / f"img{i}.png"), image)
         cv2.imwrite(str(root / "masks" / f"img{i}.png"), mask)
-    (root / "classes.json").write_text(json.dumps({"names": ["dark", "bright"],
-                                                   "ignore_index": 255}))
+    (root / "classes.json").write_text(
+        json.dumps({"names": ["dark", "bright"], "ignore_index": 255})
+    )
     out = tmp_path / "run"
-    assert main(["run", "--models", "enet", "--dataset", "folder", "--data-root", str(root),
-                 "--profile", "smoke", "--skip", "efficiency", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet",
+                "--dataset",
+                "folder",
+                "--data-root",
+                str(root),
+                "--profile",
+                "smoke",
+                "--skip",
+                "efficiency",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     row = json.loads((out / "results.json").read_text())["accuracy"][0]
     assert row["status"] == "ok" and set(row["per_class_iou"]) == {"dark", "bright"}
     assert row["inference_size"] == "64x48"
@@ -245,20 +383,36 @@ def test_a_users_folder_dataset_end_to_end(tmp_path):
 
 
 def test_enet_two_stage_schedule():
-    result = train(TrainConfig(system="enet", profile="smoke", seed=1, epochs=2,
-                               encoder_first_epochs=1), progress=False)
+    result = train(
+        TrainConfig(system="enet", profile="smoke", seed=1, epochs=2, encoder_first_epochs=1),
+        progress=False,
+    )
     assert [e["stage"] for e in result.log] == ["encoder", "full"]
     assert result.log[0]["val_miou"] is None and result.best_epoch == 2
     with pytest.raises(ValueError, match="two-stage"):
-        train(TrainConfig(system="segnet", profile="smoke", encoder_first_epochs=1),
-              progress=False)
+        train(TrainConfig(system="segnet", profile="smoke", encoder_first_epochs=1), progress=False)
 
 
 def test_two_stage_options_are_checked(capsys):
-    assert main(["train", "--model", "segnet", "--profile", "smoke",
-                 "--encoder-first-epochs", "1", "--epochs", "2"]) == 2
-    assert main(["train", "--model", "enet", "--profile", "smoke",
-                 "--encoder-first-epochs", "1"]) == 2  # smoke has 1 epoch in all
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "segnet",
+                "--profile",
+                "smoke",
+                "--encoder-first-epochs",
+                "1",
+                "--epochs",
+                "2",
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(["train", "--model", "enet", "--profile", "smoke", "--encoder-first-epochs", "1"]) == 2
+    )  # smoke has 1 epoch in all
     assert "encoder-first-epochs" in capsys.readouterr().err
 
 
@@ -279,17 +433,52 @@ def test_a_corrupt_image_stops_run_before_any_work(tmp_path, capsys):
             cv2.imwrite(str(root / f"{split}annot" / f"f{i}.png"), np.ones((36, 48), np.uint8))
     (root / "test" / "f1.png").write_bytes(b"\x89PNG not really an image")
     out = tmp_path / "run"
-    assert main(["run", "--models", "enet", "--dataset", "camvid", "--data-root",
-                 str(tmp_path / "data"), "--profile", "smoke", "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                "enet",
+                "--dataset",
+                "camvid",
+                "--data-root",
+                str(tmp_path / "data"),
+                "--profile",
+                "smoke",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "f1.png" in err and "Traceback" not in err
     assert not out.exists()
 
 
 def test_train_speed_times_real_steps(tmp_path, capsys):
-    assert main(["train-speed", "--dataset", "synthetic", "--size", "64x48", "--batch-size", "2",
-                 "--steps", "2", "--warmup", "0", "--variants", "fp32,bf16",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "train-speed",
+                "--dataset",
+                "synthetic",
+                "--size",
+                "64x48",
+                "--batch-size",
+                "2",
+                "--steps",
+                "2",
+                "--warmup",
+                "0",
+                "--variants",
+                "fp32,bf16",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     rows = json.loads((tmp_path / "train_speed.json").read_text())["rows"]
     assert [r["variant"] for r in rows] == ["fp32", "bf16"]
     assert all(r["steps"] == 2 and r["images_per_s"] > 0 and r["size"] == "64x48" for r in rows)
@@ -308,8 +497,10 @@ def test_a_checkpoint_folder_in_use_is_refused(tmp_path, capsys):
     from bench.store import FolderLock
 
     with FolderLock(tmp_path):
-        assert main(["train", "--model", "enet", "--profile", "smoke", "--checkpoints",
-                     str(tmp_path)]) == 2
+        assert (
+            main(["train", "--model", "enet", "--profile", "smoke", "--checkpoints", str(tmp_path)])
+            == 2
+        )
     err = capsys.readouterr().err
     assert "is in use by another run" in err and "choose another --checkpoints" in err
     assert not (tmp_path / "last.pt").exists()

@@ -19,10 +19,11 @@ the cheap checks (folders, matching file stems) run in the constructor (``valida
 checks on file contents (readable, label values, image and label sizes) whenever a file is read
 and, for a whole split at once, in :func:`check_files`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -46,6 +47,7 @@ _INV_STD_255 = 1.0 / (np.array(IMAGENET_STD, np.float32) * 255.0)
 # --------------------------------------------------------------------------------------------
 # conversions
 
+
 def parse_size(size) -> tuple[int, int] | None:
     """``None``, ``(W, H)`` or ``"WxH"`` -> ``(W, H)`` of positive ints (or None)."""
     if size is None:
@@ -65,8 +67,10 @@ def parse_size(size) -> tuple[int, int] | None:
 def to_tensor(image: np.ndarray, label: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 HxWx3 RGB and integer HxW -> normalised float32 3xHxW and int64 HxW tensors."""
     if image.ndim != 3 or image.shape[2] != 3 or label.shape != image.shape[:2]:
-        raise ValueError(f"expected an HxWx3 image and an HxW label of the same size, got "
-                         f"{image.shape} and {label.shape} (check the transform)")
+        raise ValueError(
+            f"expected an HxWx3 image and an HxW label of the same size, got "
+            f"{image.shape} and {label.shape} (check the transform)"
+        )
     x = (image.astype(np.float32) - _MEAN_255) * _INV_STD_255
     x = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
     y = torch.from_numpy(np.ascontiguousarray(label).astype(np.int64))
@@ -80,13 +84,13 @@ def denormalize(image: torch.Tensor) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
-def resize_pair(image: np.ndarray, label: np.ndarray,
-                size: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+def resize_pair(
+    image: np.ndarray, label: np.ndarray, size: tuple[int, int] | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Resize to ``size=(W, H)``: image bilinear, label nearest (labels stay class ids)."""
     if size is None or (image.shape[1], image.shape[0]) == tuple(size):
         return image, label
-    return (cv2.resize(image, size, interpolation=cv2.INTER_LINEAR),
-            resize_label(label, size))
+    return (cv2.resize(image, size, interpolation=cv2.INTER_LINEAR), resize_label(label, size))
 
 
 def resize_label(label: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
@@ -97,6 +101,7 @@ def resize_label(label: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------
 # reading and checking files
+
 
 def _read_bytes(path: Path) -> np.ndarray:
     try:
@@ -110,8 +115,10 @@ def read_rgb(path: Path) -> np.ndarray:
     data = _read_bytes(path)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
-        raise BadInput(f"cannot decode image {path}: the file is empty, corrupt or not an image "
-                       f"(expected a {', '.join(e[1:].upper() for e in IMAGE_EXTENSIONS)} file)")
+        raise BadInput(
+            f"cannot decode image {path}: the file is empty, corrupt or not an image "
+            f"(expected a {', '.join(e[1:].upper() for e in IMAGE_EXTENSIONS)} file)"
+        )
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -120,42 +127,55 @@ def read_label(path: Path) -> np.ndarray:
     data = _read_bytes(path)
     label = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if label is None:
-        raise BadInput(f"cannot decode label image {path}: the file is empty, corrupt or not an "
-                       f"image (expected a single-channel 8-bit PNG of class ids)")
+        raise BadInput(
+            f"cannot decode label image {path}: the file is empty, corrupt or not an "
+            f"image (expected a single-channel 8-bit PNG of class ids)"
+        )
     if label.ndim == 3:
         first = label[:, :, 0]
-        if label.shape[2] in (3, 4) and all(np.array_equal(first, label[:, :, c])
-                                            for c in range(1, 3)):
+        if label.shape[2] in (3, 4) and all(
+            np.array_equal(first, label[:, :, c]) for c in range(1, 3)
+        ):
             label = first  # grey stored as RGB: the ids are the same in every channel
         else:
-            raise BadInput(f"label image {path} has {label.shape[2]} colour channels with "
-                           f"different values (a colour mask?): expected a single-channel PNG "
-                           f"whose pixel values are class ids")
+            raise BadInput(
+                f"label image {path} has {label.shape[2]} colour channels with "
+                f"different values (a colour mask?): expected a single-channel PNG "
+                f"whose pixel values are class ids"
+            )
     if label.dtype not in (np.uint8, np.uint16):
-        raise BadInput(f"label image {path} has pixel type {label.dtype}: expected 8- or 16-bit "
-                       f"unsigned class ids")
+        raise BadInput(
+            f"label image {path} has pixel type {label.dtype}: expected 8- or 16-bit "
+            f"unsigned class ids"
+        )
     return np.ascontiguousarray(label)
 
 
-def check_same_size(image: np.ndarray, image_path: Path, label: np.ndarray,
-                    label_path: Path) -> None:
+def check_same_size(
+    image: np.ndarray, image_path: Path, label: np.ndarray, label_path: Path
+) -> None:
     ih, iw = image.shape[:2]
     lh, lw = label.shape[:2]
     if (ih, iw) != (lh, lw):
-        raise BadInput(f"image {image_path} is {iw}x{ih} but its label {label_path} is "
-                       f"{lw}x{lh} (WIDTHxHEIGHT): expected the same size")
+        raise BadInput(
+            f"image {image_path} is {iw}x{ih} but its label {label_path} is "
+            f"{lw}x{lh} (WIDTHxHEIGHT): expected the same size"
+        )
 
 
-def check_label_values(label: np.ndarray, path: Path, allowed: frozenset[int],
-                       expected: str) -> None:
+def check_label_values(
+    label: np.ndarray, path: Path, allowed: frozenset[int], expected: str
+) -> None:
     """BadInput naming ``path`` and the values found if ``label`` has values not in ``allowed``."""
     counts = np.bincount(label.ravel(), minlength=256)
     present = np.flatnonzero(counts)
     bad = [int(v) for v in present if int(v) not in allowed]
     if bad:
         shown = ", ".join(str(v) for v in bad[:12]) + (", ..." if len(bad) > 12 else "")
-        raise BadInput(f"label image {path} contains values {shown} "
-                       f"({int(counts[bad].sum())} pixel(s)): expected {expected}")
+        raise BadInput(
+            f"label image {path} contains values {shown} "
+            f"({int(counts[bad].sum())} pixel(s)): expected {expected}"
+        )
 
 
 def list_files(folder: Path, extensions: Sequence[str], suffix: str = "") -> dict[str, Path]:
@@ -170,8 +190,10 @@ def list_files(folder: Path, extensions: Sequence[str], suffix: str = "") -> dic
                 continue
             stem = stem[: -len(suffix)]
         if stem in found:
-            raise BadInput(f"two files with the stem '{stem}' in {folder}: {found[stem].name} and "
-                           f"{p.name}; expected one file per stem")
+            raise BadInput(
+                f"two files with the stem '{stem}' in {folder}: {found[stem].name} and "
+                f"{p.name}; expected one file per stem"
+            )
         found[stem] = p
     return found
 
@@ -186,35 +208,45 @@ def require_dir(path: Path, layout: str) -> Path:
 def check_split(dataset: str, split: str, splits: Iterable[str]) -> str:
     splits = list(splits)
     if split not in splits:
-        raise BadInput(f"unknown split '{split}' for dataset {dataset}: expected one of "
-                       f"{', '.join(splits)}")
+        raise BadInput(
+            f"unknown split '{split}' for dataset {dataset}: expected one of {', '.join(splits)}"
+        )
     return split
 
 
-def match_pairs(images: dict[str, Path], labels: dict[str, Path], image_dir: Path,
-                label_dir: Path) -> list[tuple[str, Path, Path]]:
+def match_pairs(
+    images: dict[str, Path], labels: dict[str, Path], image_dir: Path, label_dir: Path
+) -> list[tuple[str, Path, Path]]:
     """Pair images and labels by key; BadInput naming a few of the unmatched files."""
     only_images = [images[k].name for k in images if k not in labels]
     only_labels = [labels[k].name for k in labels if k not in images]
     if only_images or only_labels:
         parts = []
         if only_images:
-            parts.append(f"{len(only_images)} image(s) in {image_dir} have no label in "
-                         f"{label_dir} (e.g. {', '.join(only_images[:5])})")
+            parts.append(
+                f"{len(only_images)} image(s) in {image_dir} have no label in "
+                f"{label_dir} (e.g. {', '.join(only_images[:5])})"
+            )
         if only_labels:
-            parts.append(f"{len(only_labels)} label(s) in {label_dir} have no image in "
-                         f"{image_dir} (e.g. {', '.join(only_labels[:5])})")
-        raise BadInput("; ".join(parts) + ": expected every image to have a label with the "
-                       "same file stem")
+            parts.append(
+                f"{len(only_labels)} label(s) in {label_dir} have no image in "
+                f"{image_dir} (e.g. {', '.join(only_labels[:5])})"
+            )
+        raise BadInput(
+            "; ".join(parts) + ": expected every image to have a label with the same file stem"
+        )
     if not images:
-        raise BadInput(f"no images in {image_dir}: expected image files "
-                       f"({', '.join(IMAGE_EXTENSIONS)}) with labels of the same stem in "
-                       f"{label_dir}")
+        raise BadInput(
+            f"no images in {image_dir}: expected image files "
+            f"({', '.join(IMAGE_EXTENSIONS)}) with labels of the same stem in "
+            f"{label_dir}"
+        )
     return [(k, images[k], labels[k]) for k in images]
 
 
 # --------------------------------------------------------------------------------------------
 # the datasets
+
 
 class SegmentationDataset(Dataset):
     """Base class: ``(image, label)`` tensors, ``raw(i)`` arrays, ``spec``, ``split``, ``names``.
@@ -332,6 +364,7 @@ def class_id_values(spec: DatasetSpec) -> tuple[frozenset[int], str]:
 # --------------------------------------------------------------------------------------------
 # whole-split functions
 
+
 def check_files(dataset: SegmentationDataset, max_errors: int = 10) -> int:
     """Open every file of ``dataset`` and check it; return the number of items checked.
 
@@ -350,9 +383,10 @@ def check_files(dataset: SegmentationDataset, max_errors: int = 10) -> int:
             errors.append(str(e))
     if errors:
         more = f"\n  ... and {len(errors) - max_errors} more" if len(errors) > max_errors else ""
-        raise BadInput(f"{len(errors)} of {len(dataset)} items of {dataset.spec.name} "
-                       f"'{dataset.split}' are bad:\n  " + "\n  ".join(errors[:max_errors])
-                       + more)
+        raise BadInput(
+            f"{len(errors)} of {len(dataset)} items of {dataset.spec.name} "
+            f"'{dataset.split}' are bad:\n  " + "\n  ".join(errors[:max_errors]) + more
+        )
     return len(dataset)
 
 
@@ -375,12 +409,16 @@ def class_frequencies(dataset: SegmentationDataset) -> np.ndarray:
     valid = counts[:n]
     if counts[n:].any():
         bad = [int(v) for v in np.flatnonzero(counts[n:]) + n]
-        raise BadInput(f"{dataset.spec.name} '{dataset.split}' has label values {bad[:10]}: "
-                       f"expected 0..{n - 1} or the void value {dataset.ignore_index}")
+        raise BadInput(
+            f"{dataset.spec.name} '{dataset.split}' has label values {bad[:10]}: "
+            f"expected 0..{n - 1} or the void value {dataset.ignore_index}"
+        )
     total = valid.sum()
     if total == 0:
-        raise BadInput(f"{dataset.spec.name} '{dataset.split}' has no labelled (non-void) pixels: "
-                       f"class frequencies need at least one")
+        raise BadInput(
+            f"{dataset.spec.name} '{dataset.split}' has no labelled (non-void) pixels: "
+            f"class frequencies need at least one"
+        )
     return valid / total
 
 

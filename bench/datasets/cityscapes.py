@@ -9,24 +9,52 @@ The official labelIds -> trainIds mapping is applied (7 road -> 0 ... 33 bicycle
 ``LABEL_TO_TRAIN``); every other id becomes 255, the ignore index. Stored labelIds must lie in
 0..33 (or be 255). Item names are ``CITY_xxxxxx_yyyyyy``. Splits: train, val, test, trainval.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from bench.datasets.base import (PairedFileDataset, Transform, check_split, list_files,
-                                 match_pairs, require_dir)
+from bench.datasets.base import (
+    PairedFileDataset,
+    Transform,
+    check_split,
+    list_files,
+    match_pairs,
+    require_dir,
+)
 from bench.datasets.catalog import DATASETS, resolve_data_root
 
 SPLITS = {"train": ("train",), "val": ("val",), "test": ("test",), "trainval": ("train", "val")}
-LAYOUT = ("<data root>/cityscapes/leftImg8bit/{split}/CITY/*_leftImg8bit.png with "
-          "<data root>/cityscapes/gtFine/{split}/CITY/*_gtFine_labelIds.png")
+LAYOUT = (
+    "<data root>/cityscapes/leftImg8bit/{split}/CITY/*_leftImg8bit.png with "
+    "<data root>/cityscapes/gtFine/{split}/CITY/*_gtFine_labelIds.png"
+)
 IMAGE_SUFFIX, LABEL_SUFFIX = "_leftImg8bit", "_gtFine_labelIds"
 
 #: The official Cityscapes labelId -> trainId mapping; all other ids are ignored (255).
-LABEL_TO_TRAIN = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
-                  24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18}
+LABEL_TO_TRAIN = {
+    7: 0,
+    8: 1,
+    11: 2,
+    12: 3,
+    13: 4,
+    17: 5,
+    19: 6,
+    20: 7,
+    21: 8,
+    22: 9,
+    23: 10,
+    24: 11,
+    25: 12,
+    26: 13,
+    27: 14,
+    28: 15,
+    31: 16,
+    32: 17,
+    33: 18,
+}
 IGNORE = 255
 
 
@@ -50,7 +78,9 @@ def cityscapes_folder(data_root: str | Path | None) -> Path:
     root = resolve_data_root(None) if data_root is None else Path(data_root)
     if not (root / "cityscapes").is_dir() and (root / "leftImg8bit").is_dir():
         return root
-    return root / DATASETS["cityscapes"].folder
+    folder = DATASETS["cityscapes"].folder
+    assert folder is not None, "Cityscapes is read from files: its spec names a folder"
+    return root / folder
 
 
 class CityscapesDataset(PairedFileDataset):
@@ -60,8 +90,13 @@ class CityscapesDataset(PairedFileDataset):
     label_values = frozenset(range(34)) | {IGNORE}
     label_expected = "Cityscapes labelIds 0..33 (or 255)"
 
-    def __init__(self, data_root: str | Path | None = None, split: str = "train", size=None,
-                 transform: Transform | None = None):
+    def __init__(
+        self,
+        data_root: str | Path | None = None,
+        split: str = "train",
+        size=None,
+        transform: Transform | None = None,
+    ):
         super().__init__(check_split("cityscapes", split, SPLITS), size, transform)
         self.folder = cityscapes_folder(data_root)
         self.validate()

@@ -12,19 +12,29 @@ Without ``splits/`` every split is the whole folder. With it, a split needs its 
 (``trainval`` is train + val). ``ignore_index`` defaults to 255 and may be ``null`` (no void).
 The root is the folder itself (the ``data_root`` argument), not a parent of it.
 """
+
 from __future__ import annotations
 
 import colorsys
 import json
 from pathlib import Path
 
-from bench.datasets.base import (IMAGE_EXTENSIONS, PairedFileDataset, Transform,
-                                 class_id_values, list_files, match_pairs, require_dir)
+from bench.datasets.base import (
+    IMAGE_EXTENSIONS,
+    PairedFileDataset,
+    Transform,
+    class_id_values,
+    list_files,
+    match_pairs,
+    require_dir,
+)
 from bench.datasets.catalog import DatasetSpec
 from bench.errors import BadInput
 
-LAYOUT = ("<root>/images/*.{png,jpg,jpeg,bmp}, <root>/masks/*.png with the same stems, "
-          "<root>/classes.json and optionally <root>/splits/{train,val,test}.txt")
+LAYOUT = (
+    "<root>/images/*.{png,jpg,jpeg,bmp}, <root>/masks/*.png with the same stems, "
+    "<root>/classes.json and optionally <root>/splits/{train,val,test}.txt"
+)
 DEFAULT_SPLITS = ("train", "val", "test", "trainval", "all")
 
 
@@ -41,40 +51,61 @@ def load_classes(path: Path, root: Path) -> DatasetSpec:
     """Read and check ``classes.json``; return the dataset's spec (name 'folder')."""
     example = '{"names": ["background", "object"], "ignore_index": 255}'
     if not path.is_file():
-        raise BadInput(f"class file {path} not found: expected a JSON file like {example} "
-                       f"(layout {LAYOUT})")
+        raise BadInput(
+            f"class file {path} not found: expected a JSON file like {example} (layout {LAYOUT})"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadInput(f"cannot read class file {path}: {e}; expected JSON like "
-                       f"{example}") from None
+        raise BadInput(
+            f"cannot read class file {path}: {e}; expected JSON like {example}"
+        ) from None
     names = data.get("names") if isinstance(data, dict) else None
-    if (not isinstance(names, list) or not names
-            or not all(isinstance(n, str) and n for n in names)):
-        raise BadInput(f"class file {path}: expected \"names\", a non-empty list of class names, "
-                       f"as in {example}")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise BadInput(
+            f'class file {path}: expected "names", a non-empty list of class names, as in {example}'
+        )
     if len(set(names)) != len(names):
         raise BadInput(f"class file {path}: class names repeat; expected distinct names")
     n = len(names)
     ignore = data.get("ignore_index", 255)
-    if ignore is not None and (not isinstance(ignore, int) or isinstance(ignore, bool)
-                               or not n <= ignore <= 65535):
-        raise BadInput(f"class file {path}: ignore_index {ignore!r} must be null or an integer "
-                       f"in {n}..65535 (outside the class ids 0..{n - 1})")
+    if ignore is not None and (
+        not isinstance(ignore, int) or isinstance(ignore, bool) or not n <= ignore <= 65535
+    ):
+        raise BadInput(
+            f"class file {path}: ignore_index {ignore!r} must be null or an integer "
+            f"in {n}..65535 (outside the class ids 0..{n - 1})"
+        )
     colors = data.get("colors")
     if colors is None:
         palette = default_palette(n)
     else:
-        ok = (isinstance(colors, list) and len(colors) in (n, n + 1)
-              and all(isinstance(c, list) and len(c) == 3
-                      and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colors))
+        ok = (
+            isinstance(colors, list)
+            and len(colors) in (n, n + 1)
+            and all(
+                isinstance(c, list)
+                and len(c) == 3
+                and all(isinstance(v, int) and 0 <= v <= 255 for v in c)
+                for c in colors
+            )
+        )
         if not ok:
-            raise BadInput(f"class file {path}: \"colors\" must list {n} [r, g, b] triples of "
-                           f"0..255 (one per class, optionally one more for void)")
+            raise BadInput(
+                f'class file {path}: "colors" must list {n} [r, g, b] triples of '
+                f"0..255 (one per class, optionally one more for void)"
+            )
         palette = tuple(tuple(c) for c in colors[:n])
     void = tuple(colors[n]) if colors is not None and len(colors) == n + 1 else (0, 0, 0)
-    return DatasetSpec("folder", f"user folder dataset at {root}", tuple(names), ignore,
-                       palette + (void,), str(root), None)
+    return DatasetSpec(
+        "folder",
+        f"user folder dataset at {root}",
+        tuple(names),
+        ignore,
+        palette + (void,),
+        str(root),
+        None,
+    )
 
 
 def read_split_file(path: Path) -> list[str]:
@@ -94,11 +125,18 @@ def read_split_file(path: Path) -> list[str]:
 class FolderDataset(PairedFileDataset):
     """Images and masks from a folder laid out as in the module docstring."""
 
-    def __init__(self, data_root: str | Path | None, split: str = "train", size=None,
-                 transform: Transform | None = None):
+    def __init__(
+        self,
+        data_root: str | Path | None,
+        split: str = "train",
+        size=None,
+        transform: Transform | None = None,
+    ):
         if data_root is None:
-            raise BadInput(f"the folder dataset needs its folder as the data root "
-                           f"(--data-root DIR): expected {LAYOUT}")
+            raise BadInput(
+                f"the folder dataset needs its folder as the data root "
+                f"(--data-root DIR): expected {LAYOUT}"
+            )
         super().__init__(split, size, transform)
         self.root = Path(data_root)
         require_dir(self.root, LAYOUT)
@@ -111,9 +149,11 @@ class FolderDataset(PairedFileDataset):
         split_dir = self.root / "splits"
         if not split_dir.is_dir():
             if self.split not in DEFAULT_SPLITS:
-                raise BadInput(f"unknown split '{self.split}' for folder dataset {self.root}: "
-                               f"expected one of {', '.join(DEFAULT_SPLITS)} or a file "
-                               f"{split_dir}/{self.split}.txt")
+                raise BadInput(
+                    f"unknown split '{self.split}' for folder dataset {self.root}: "
+                    f"expected one of {', '.join(DEFAULT_SPLITS)} or a file "
+                    f"{split_dir}/{self.split}.txt"
+                )
             return None
         parts = ("train", "val") if self.split == "trainval" else (self.split,)
         stems: list[str] = []
@@ -121,8 +161,10 @@ class FolderDataset(PairedFileDataset):
             path = split_dir / f"{part}.txt"
             if not path.is_file():
                 have = sorted(p.stem for p in split_dir.glob("*.txt"))
-                raise BadInput(f"split file {path} not found: expected one stem per line "
-                               f"(splits available: {', '.join(have) or 'none'})")
+                raise BadInput(
+                    f"split file {path} not found: expected one stem per line "
+                    f"(splits available: {', '.join(have) or 'none'})"
+                )
             stems += read_split_file(path)
         return stems
 
@@ -130,19 +172,26 @@ class FolderDataset(PairedFileDataset):
         """Folders exist, image and mask stems match, listed split stems exist."""
         image_dir = require_dir(self.root / "images", LAYOUT)
         mask_dir = require_dir(self.root / "masks", LAYOUT)
-        pairs = match_pairs(list_files(image_dir, IMAGE_EXTENSIONS),
-                            list_files(mask_dir, (".png",)), image_dir, mask_dir)
+        pairs = match_pairs(
+            list_files(image_dir, IMAGE_EXTENSIONS),
+            list_files(mask_dir, (".png",)),
+            image_dir,
+            mask_dir,
+        )
         by_stem = {name: (image, mask) for name, image, mask in pairs}
         stems = self._split_stems()
         if stems is None:
             stems = list(by_stem)
         missing = [s for s in stems if s not in by_stem]
         if missing:
-            raise BadInput(f"split '{self.split}' of {self.root} lists {len(missing)} stem(s) "
-                           f"with no image and mask (e.g. {', '.join(missing[:5])}): expected "
-                           f"stems of files in {image_dir}")
+            raise BadInput(
+                f"split '{self.split}' of {self.root} lists {len(missing)} stem(s) "
+                f"with no image and mask (e.g. {', '.join(missing[:5])}): expected "
+                f"stems of files in {image_dir}"
+            )
         if not stems:
-            raise BadInput(f"split '{self.split}' of {self.root} is empty: expected at least "
-                           f"one stem")
+            raise BadInput(
+                f"split '{self.split}' of {self.root} is empty: expected at least one stem"
+            )
         self.names = stems
         self.pairs = [by_stem[s] for s in stems]

@@ -7,6 +7,7 @@
 * ``synthetic``: generated from ``seed``; ``length=N`` sets the number of images;
 * ``folder``: ``data_root`` is the dataset folder itself (images/, masks/, classes.json).
 """
+
 from __future__ import annotations
 
 import random
@@ -23,20 +24,31 @@ from bench.errors import BadInput
 DATASET_NAMES = ("camvid", "cityscapes", "synthetic", "folder")
 
 
-def open_dataset(name: str, split: str, data_root=None, size=None, seed: int = 0,
-                 transform: Transform | None = None, **kw) -> SegmentationDataset:
+def open_dataset(
+    name: str,
+    split: str,
+    data_root=None,
+    size=None,
+    seed: int = 0,
+    transform: Transform | None = None,
+    **kw,
+) -> SegmentationDataset:
     """The dataset ``name`` for ``split``, validated (folders and file names checked)."""
     if name == "camvid":
         from bench.datasets.camvid import CamVidDataset
+
         return CamVidDataset(data_root, split, size=size, transform=transform, **kw)
     if name == "cityscapes":
         from bench.datasets.cityscapes import CityscapesDataset
+
         return CityscapesDataset(data_root, split, size=size, transform=transform, **kw)
     if name == "synthetic":
         from bench.datasets.synthetic import SyntheticDataset
+
         return SyntheticDataset(split, size=size, seed=seed, transform=transform, **kw)
     if name == "folder":
         from bench.datasets.folder import FolderDataset
+
         return FolderDataset(data_root, split, size=size, transform=transform, **kw)
     raise BadInput(f"unknown dataset '{name}': expected one of {', '.join(DATASET_NAMES)}")
 
@@ -45,9 +57,12 @@ def get_dataset_spec(name: str, data_root: str | Path | None = None) -> DatasetS
     """The spec of a known dataset; for ``folder``, read from the folder's classes.json."""
     if name == "folder":
         if data_root is None:
-            raise BadInput("--dataset folder needs --data-root DIR: the folder holding images/, "
-                           "masks/ and classes.json")
+            raise BadInput(
+                "--dataset folder needs --data-root DIR: the folder holding images/, "
+                "masks/ and classes.json"
+            )
         from bench.datasets.folder import FolderDataset
+
         return FolderDataset(data_root, "train").spec
     try:
         return DATASETS[name]
@@ -62,11 +77,24 @@ def _seed_worker(worker_id: int) -> None:
     random.seed(seed)
 
 
-def make_loader(dataset: SegmentationDataset, batch_size: int, shuffle: bool = False,
-                num_workers: int = 0, seed: int = 0, drop_last: bool = False) -> DataLoader:
+def make_loader(
+    dataset: SegmentationDataset,
+    batch_size: int,
+    shuffle: bool = False,
+    num_workers: int = 0,
+    seed: int = 0,
+    drop_last: bool = False,
+) -> DataLoader:
     """A DataLoader whose shuffling (and workers' numpy/random state) follows ``seed``."""
     generator = torch.Generator()
     generator.manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
-                      drop_last=drop_last, generator=generator, worker_init_fn=_seed_worker,
-                      persistent_workers=False)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        drop_last=drop_last,
+        generator=generator,
+        worker_init_fn=_seed_worker,
+        persistent_workers=False,
+    )

@@ -18,23 +18,35 @@ gamma, vignetting, blur, sensor noise and JPEG artefacts vary per image, so colo
 separate the classes. A little void (class 11) comes from street clutter and from the border of
 a rolled camera. Labels are uint8 class ids 0..10, 11 = void.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from bench.datasets.base import SegmentationDataset, Transform, check_split
 from bench.datasets.catalog import DATASETS
-from bench.errors import BadInput
 from bench.datasets.synthetic_objects import draw_objects
-from bench.datasets.synthetic_scene import (draw_buildings, draw_fences, apply_lighting, draw_ground, roll_camera, Scene,
-                                            apply_sensor, draw_skyline, draw_sky)
+from bench.datasets.synthetic_scene import (
+    Scene,
+    apply_lighting,
+    apply_sensor,
+    draw_buildings,
+    draw_fences,
+    draw_ground,
+    draw_sky,
+    draw_skyline,
+    roll_camera,
+)
+from bench.errors import BadInput
+
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 DEFAULT_LENGTHS = {"train": 300, "val": 60, "test": 100}
 SPLITS = ("train", "val", "test", "trainval")
 
 
-def generate_scene(seed: int, split: str, index: int, width: int = 480, height: int = 360,
-                   label_only: bool = False) -> tuple[np.ndarray | None, np.ndarray]:
+def generate_scene(
+    seed: int, split: str, index: int, width: int = 480, height: int = 360, label_only: bool = False
+) -> tuple[np.ndarray | None, np.ndarray]:
     """One scene: uint8 HxWx3 RGB image and uint8 HxW label (0..10, 11 = void).
 
     The same ``(seed, split, index, width, height)`` always gives the same arrays. The layout
@@ -42,12 +54,17 @@ def generate_scene(seed: int, split: str, index: int, width: int = 480, height: 
     the same label without the image effects (the image returned is then None).
     """
     layout_seq, effects_seq = np.random.SeedSequence(
-        [int(seed) & 0xFFFFFFFF, SPLIT_IDS[split], int(index)]).spawn(2)
+        [int(seed) & 0xFFFFFFFF, SPLIT_IDS[split], int(index)]
+    ).spawn(2)
     sc = Scene(np.random.default_rng(layout_seq), int(width), int(height))
     r = sc.rng
     xl, xr = -r.uniform(1.2, 3.5), r.uniform(1.2, 3.5)
-    geo = {"road_l": xl, "road_r": xr, "pave_l": xl - r.uniform(0.8, 3.0),
-           "pave_r": xr + r.uniform(0.8, 3.0)}
+    geo = {
+        "road_l": xl,
+        "road_r": xr,
+        "pave_l": xl - r.uniform(0.8, 3.0),
+        "pave_r": xr + r.uniform(0.8, 3.0),
+    }
     roll = r.uniform(-4, 4) if r.uniform() < 0.25 else 0.0
     haze = draw_sky(sc)
     draw_skyline(sc, haze)
@@ -74,8 +91,14 @@ class SyntheticDataset(SegmentationDataset):
     spec = DATASETS["synthetic"]
     has_files = False
 
-    def __init__(self, split: str = "train", size=None, seed: int = 0, length: int | None = None,
-                 transform: Transform | None = None):
+    def __init__(
+        self,
+        split: str = "train",
+        size=None,
+        seed: int = 0,
+        length: int | None = None,
+        transform: Transform | None = None,
+    ):
         super().__init__(check_split("synthetic", split, SPLITS), size, transform)
         if length is not None and (not isinstance(length, (int, np.integer)) or length < 1):
             raise BadInput(f"synthetic length {length!r}: expected a positive number of images")
@@ -91,14 +114,21 @@ class SyntheticDataset(SegmentationDataset):
         self.names = [f"{p}_{i:05d}" for p, i in items]
         self.validate()
 
+    def _scene_size(self) -> tuple[int, int]:
+        size = self.size or self.spec.native_size
+        assert size is not None, "the synthetic spec has a native size"
+        return size
+
     def read(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Generated directly at ``size`` (raw() then has nothing to resize)."""
         part, index = self.items[i]
-        w, h = self.size or self.spec.native_size
-        return generate_scene(self.seed, part, index, w, h)
+        w, h = self._scene_size()
+        image, label = generate_scene(self.seed, part, index, w, h)
+        assert image is not None, "generate_scene gives an image unless label_only"
+        return image, label
 
     def read_label(self, i: int) -> np.ndarray:
         """The label alone, without the image effects (for class frequencies)."""
         part, index = self.items[i]
-        w, h = self.size or self.spec.native_size
+        w, h = self._scene_size()
         return generate_scene(self.seed, part, index, w, h, label_only=True)[1]

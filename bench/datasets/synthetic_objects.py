@@ -1,12 +1,22 @@
 """The street's objects in a synthetic scene: poles and signs, trees, cars, pedestrians,
 cyclists and clutter, drawn far to near so that near objects occlude far ones."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 
-from bench.datasets.synthetic_scene import (BICYCLIST, CAR, PEDESTRIAN, POLE, SIGN, TREE, VOID,
-                                            circle, Scene)
+from bench.datasets.synthetic_scene import (
+    BICYCLIST,
+    CAR,
+    PEDESTRIAN,
+    POLE,
+    SIGN,
+    TREE,
+    VOID,
+    Scene,
+    circle,
+)
+
 
 def _pole(sc: Scene, X: float, s: float, side: int) -> None:
     r, u = sc.rng, s * sc.G
@@ -17,13 +27,29 @@ def _pole(sc: Scene, X: float, s: float, side: int) -> None:
     sc.fill([[(x - w / 2, y), (x + w / 2, y), (x + w / 2, top), (x - w / 2, top)]], POLE, colour)
     if r.uniform() < 0.35:  # lamp arm over the road
         reach = -side * r.uniform(0.5, 1.5) * u
-        sc.fill([[(x, top), (x + reach, top), (x + reach, top + w * 0.7), (x, top + w * 0.7)],
-                 circle(x + reach, top + w, w * 1.2, w * 0.6)], POLE, colour)
+        sc.fill(
+            [
+                [(x, top), (x + reach, top), (x + reach, top + w * 0.7), (x, top + w * 0.7)],
+                circle(x + reach, top + w, w * 1.2, w * 0.6),
+            ],
+            POLE,
+            colour,
+        )
     if r.uniform() < 0.25:  # traffic light
         bw, bh = 0.22 * u, 0.6 * u
         cy = top + bh * 0.6
-        sc.fill([[(x - bw / 2, cy - bh / 2), (x + bw / 2, cy - bh / 2), (x + bw / 2, cy + bh / 2),
-                  (x - bw / 2, cy + bh / 2)]], SIGN, sc.grey(15, 60, 4))
+        sc.fill(
+            [
+                [
+                    (x - bw / 2, cy - bh / 2),
+                    (x + bw / 2, cy - bh / 2),
+                    (x + bw / 2, cy + bh / 2),
+                    (x - bw / 2, cy + bh / 2),
+                ]
+            ],
+            SIGN,
+            sc.grey(15, 60, 4),
+        )
         on = r.integers(3)
         for k, c in enumerate(([230, 40, 30], [240, 170, 20], [40, 220, 90])):
             colour = sc.jitter(c, 15) if k == on else np.array(c) * 0.25
@@ -33,8 +59,13 @@ def _pole(sc: Scene, X: float, s: float, side: int) -> None:
         cy = top + r.uniform(0.1, 0.45) * h * u
         cx = x + (0 if r.uniform() < 0.6 else r.choice([-1, 1]) * size * 0.6)
         shape = r.integers(5)
-        main = sc.jitter([[200, 30, 30], [30, 70, 170], [230, 230, 230], [230, 190, 30],
-                          [30, 130, 60]][r.integers(5)], 20)
+        main = sc.jitter(
+            [[200, 30, 30], [30, 70, 170], [230, 230, 230], [230, 190, 30], [30, 130, 60]][
+                r.integers(5)
+            ],
+            20,
+        )
+
         def poly(k):
             if shape == 0:
                 return circle(cx, cy, k * size / 2, n=16)
@@ -42,13 +73,20 @@ def _pole(sc: Scene, X: float, s: float, side: int) -> None:
                 a, b = k * size / 2, k * size * r.uniform(0.25, 0.5)
                 return [(cx - a, cy - b), (cx + a, cy - b), (cx + a, cy + b), (cx - a, cy + b)]
             if shape == 2:
-                return [(cx, cy - k * size / 2), (cx + k * size / 2, cy + k * size / 2.5),
-                        (cx - k * size / 2, cy + k * size / 2.5)]
+                return [
+                    (cx, cy - k * size / 2),
+                    (cx + k * size / 2, cy + k * size / 2.5),
+                    (cx - k * size / 2, cy + k * size / 2.5),
+                ]
             if shape == 3:
                 return circle(cx, cy, k * size / 2, n=4)
             return circle(cx, cy, k * size / 2, n=8)
-        border = sc.grey(200, 245, 4) if main[0] < 150 or r.uniform() < 0.5 else \
-            sc.jitter([200, 30, 30], 20)
+
+        border = (
+            sc.grey(200, 245, 4)
+            if main[0] < 150 or r.uniform() < 0.5
+            else sc.jitter([200, 30, 30], 20)
+        )
         sc.fill([poly(1.0)], SIGN, border)
         sc.fill([poly(0.75)], SIGN, main)
 
@@ -57,16 +95,38 @@ def _tree(sc: Scene, X: float, s: float) -> None:
     r, u = sc.rng, s * sc.G
     x, y = sc.pt(X, s)
     trunk_h, trunk_w = r.uniform(0.8, 2.0) * u, r.uniform(0.08, 0.2) * u
-    sc.fill([[(x - trunk_w / 2, y), (x + trunk_w / 2, y), (x + trunk_w / 3, y - trunk_h),
-              (x - trunk_w / 3, y - trunk_h)]], TREE, sc.jitter([85, 65, 45], 20))
+    sc.fill(
+        [
+            [
+                (x - trunk_w / 2, y),
+                (x + trunk_w / 2, y),
+                (x + trunk_w / 3, y - trunk_h),
+                (x - trunk_w / 3, y - trunk_h),
+            ]
+        ],
+        TREE,
+        sc.jitter([85, 65, 45], 20),
+    )
     v = r.uniform()
-    green = (sc.jitter([140, 120, 55], 30) if v < 0.15 else sc.jitter([35, 55, 35], 15)
-             if v < 0.35 else sc.jitter([60, 105, 45], 30))
+    green = (
+        sc.jitter([140, 120, 55], 30)
+        if v < 0.15
+        else sc.jitter([35, 55, 35], 15)
+        if v < 0.35
+        else sc.jitter([60, 105, 45], 30)
+    )
     radius = r.uniform(0.7, 2.0) * u
     cy = y - trunk_h - radius * 0.5
-    blobs = [circle(x + r.uniform(-0.6, 0.6) * radius, cy + r.uniform(-0.5, 0.4) * radius,
-                     radius * r.uniform(0.45, 0.75), radius * r.uniform(0.4, 0.7), n=14)
-             for _ in range(r.integers(5, 10))]
+    blobs = [
+        circle(
+            x + r.uniform(-0.6, 0.6) * radius,
+            cy + r.uniform(-0.5, 0.4) * radius,
+            radius * r.uniform(0.45, 0.75),
+            radius * r.uniform(0.4, 0.7),
+            n=14,
+        )
+        for _ in range(r.integers(5, 10))
+    ]
     sc.fill(blobs, TREE, green)
     sc.fill(blobs[: len(blobs) // 2], TREE, green * r.uniform(0.7, 1.15))
 
@@ -88,8 +148,11 @@ def _car(sc: Scene, X: float, d: float, front: bool) -> None:
     s, sf = sc.s([d, d + length])
     xa, xb = X - w / 2, X + w / 2
     # shadow under the car (image only)
-    sc.fill([sc.pt([xa - 0.1, xb + 0.1, xb, xa], [s * 1.02, s * 1.02, sf, sf])], None,
-            sc.grey(12, 35, 3))
+    sc.fill(
+        [sc.pt([xa - 0.1, xb + 0.1, xb, xa], [s * 1.02, s * 1.02, sf, sf])],
+        None,
+        sc.grey(12, 35, 3),
+    )
     # the side facing the camera's line of sight
     Xs = xa if xa > 0.15 else xb if xb < -0.15 else None
     if Xs is not None:
@@ -97,8 +160,11 @@ def _car(sc: Scene, X: float, d: float, front: bool) -> None:
         c0, c1 = sc.s([d + 0.15 * length, d + (0.9 if van else 0.75) * length])
         sc.fill([sc.pt(Xs, [s, sf, c1, c0], [body, body, roof, roof])], CAR, colour * 0.7)
         g0, g1 = sc.s([d + 0.25 * length, d + (0.85 if van else 0.68) * length])
-        sc.fill([sc.pt(Xs, [g0, g1, g1, g0], [body + 0.05, body + 0.05, roof - 0.06,
-                                               roof - 0.06])], CAR, glass)
+        sc.fill(
+            [sc.pt(Xs, [g0, g1, g1, g0], [body + 0.05, body + 0.05, roof - 0.06, roof - 0.06])],
+            CAR,
+            glass,
+        )
         for wd in (d + 0.2 * length, d + 0.8 * length):
             sw = sc.s(wd)
             cx, cy = sc.pt(Xs, sw, 0.17)
@@ -109,17 +175,35 @@ def _car(sc: Scene, X: float, d: float, front: bool) -> None:
     polys_body = [sc.pt([xa, xb, xb, xa], s, [0.12, 0.12, body, body])]
     cabin = sc.pt([xa + 0.03, xb - 0.03, xb - inset, xa + inset], s, [body, body, roof, roof])
     for k in (xa, xb - 0.22):  # wheels
-        sc.fill([sc.pt([k, k + 0.22, k + 0.22, k], s, [0, 0, 0.2, 0.2])], CAR,
-                sc.grey(10, 40, 3))
+        sc.fill([sc.pt([k, k + 0.22, k + 0.22, k], s, [0, 0, 0.2, 0.2])], CAR, sc.grey(10, 40, 3))
     sc.fill(polys_body + [cabin], CAR, colour)
-    sc.fill([sc.pt([xa + inset, xb - inset, xb - inset - 0.05, xa + inset + 0.05], s,
-                   [body + 0.06, body + 0.06, roof - 0.06, roof - 0.06])], CAR, glass)
+    sc.fill(
+        [
+            sc.pt(
+                [xa + inset, xb - inset, xb - inset - 0.05, xa + inset + 0.05],
+                s,
+                [body + 0.06, body + 0.06, roof - 0.06, roof - 0.06],
+            )
+        ],
+        CAR,
+        glass,
+    )
     light = sc.jitter([235, 230, 200], 15) if front else sc.jitter([200, 30, 30], 20)
     for k in (xa + 0.05, xb - 0.25):
-        sc.fill([sc.pt([k, k + 0.2, k + 0.2, k], s, [body - 0.2, body - 0.2, body - 0.08,
-                                                     body - 0.08])], CAR, light)
-    sc.fill([sc.pt([X - 0.17, X + 0.17, X + 0.17, X - 0.17], s, [0.2, 0.2, 0.3, 0.3])], CAR,
-            sc.grey(200, 240, 4) if r.uniform() < 0.7 else sc.jitter([230, 200, 40], 10))
+        sc.fill(
+            [
+                sc.pt(
+                    [k, k + 0.2, k + 0.2, k], s, [body - 0.2, body - 0.2, body - 0.08, body - 0.08]
+                )
+            ],
+            CAR,
+            light,
+        )
+    sc.fill(
+        [sc.pt([X - 0.17, X + 0.17, X + 0.17, X - 0.17], s, [0.2, 0.2, 0.3, 0.3])],
+        CAR,
+        sc.grey(200, 240, 4) if r.uniform() < 0.7 else sc.jitter([230, 200, 40], 10),
+    )
     sc.fill([sc.pt([xa, xb, xb, xa], s, [0.12, 0.12, 0.2, 0.2])], CAR, colour * 0.5)
 
 
@@ -140,26 +224,62 @@ def _pedestrian(sc: Scene, X: float, s: float) -> None:
     stride = r.uniform(0, 0.12) * h
     lw = 0.045 * h
     hip = y - 0.5 * h
-    sc.fill([[(x - lw * 2, hip), (x, hip), (x - stride + lw, y), (x - stride - lw, y)],
-             [(x, hip), (x + lw * 2, hip), (x + stride + lw, y), (x + stride - lw, y)]],
-            PEDESTRIAN, legs)
-    sc.fill([[(x - sh, y - 0.82 * h), (x + sh, y - 0.82 * h), (x + sh * 0.8, y - 0.46 * h),
-              (x - sh * 0.8, y - 0.46 * h)]], PEDESTRIAN, top)
+    sc.fill(
+        [
+            [(x - lw * 2, hip), (x, hip), (x - stride + lw, y), (x - stride - lw, y)],
+            [(x, hip), (x + lw * 2, hip), (x + stride + lw, y), (x + stride - lw, y)],
+        ],
+        PEDESTRIAN,
+        legs,
+    )
+    sc.fill(
+        [
+            [
+                (x - sh, y - 0.82 * h),
+                (x + sh, y - 0.82 * h),
+                (x + sh * 0.8, y - 0.46 * h),
+                (x - sh * 0.8, y - 0.46 * h),
+            ]
+        ],
+        PEDESTRIAN,
+        top,
+    )
     arm = 0.03 * h
     swing = r.uniform(-0.08, 0.08) * h
-    sc.fill([[(x - sh, y - 0.8 * h), (x - sh + 2 * arm, y - 0.8 * h),
-              (x - sh + 2 * arm + swing, y - 0.45 * h), (x - sh + swing, y - 0.45 * h)],
-             [(x + sh - 2 * arm, y - 0.8 * h), (x + sh, y - 0.8 * h),
-              (x + sh - swing, y - 0.45 * h), (x + sh - 2 * arm - swing, y - 0.45 * h)]],
-            PEDESTRIAN, top * 0.85)
+    sc.fill(
+        [
+            [
+                (x - sh, y - 0.8 * h),
+                (x - sh + 2 * arm, y - 0.8 * h),
+                (x - sh + 2 * arm + swing, y - 0.45 * h),
+                (x - sh + swing, y - 0.45 * h),
+            ],
+            [
+                (x + sh - 2 * arm, y - 0.8 * h),
+                (x + sh, y - 0.8 * h),
+                (x + sh - swing, y - 0.45 * h),
+                (x + sh - 2 * arm - swing, y - 0.45 * h),
+            ],
+        ],
+        PEDESTRIAN,
+        top * 0.85,
+    )
     sc.fill([circle(x, y - 0.9 * h, 0.07 * h, 0.085 * h, n=14)], PEDESTRIAN, _skin(sc))
-    sc.fill([circle(x, y - 0.94 * h, 0.072 * h, 0.05 * h, n=12)], PEDESTRIAN,
-            sc.grey(10, 80, 15))
+    sc.fill([circle(x, y - 0.94 * h, 0.072 * h, 0.05 * h, n=12)], PEDESTRIAN, sc.grey(10, 80, 15))
     if r.uniform() < 0.3:  # bag
         bx = x + r.choice([-1, 1]) * sh * 1.1
-        sc.fill([[(bx - 0.06 * h, y - 0.55 * h), (bx + 0.06 * h, y - 0.55 * h),
-                  (bx + 0.06 * h, y - 0.4 * h), (bx - 0.06 * h, y - 0.4 * h)]], PEDESTRIAN,
-                _clothes(sc))
+        sc.fill(
+            [
+                [
+                    (bx - 0.06 * h, y - 0.55 * h),
+                    (bx + 0.06 * h, y - 0.55 * h),
+                    (bx + 0.06 * h, y - 0.4 * h),
+                    (bx - 0.06 * h, y - 0.4 * h),
+                ]
+            ],
+            PEDESTRIAN,
+            _clothes(sc),
+        )
 
 
 def _cyclist(sc: Scene, X: float, s: float) -> None:
@@ -176,8 +296,17 @@ def _cyclist(sc: Scene, X: float, s: float) -> None:
         for cx, cy in (rear, front):
             sc.stroke([circle(cx, cy, R, n=18)], BICYCLIST, tyre, t, closed=True)
         seat, crank, head_tube = P(-0.1, 0.62), P(0.0, 0.25), P(0.28, 0.62)
-        sc.stroke([[rear, seat, crank, rear], [seat, head_tube, crank], [head_tube, front],
-                   [head_tube, P(0.25, 0.75)]], BICYCLIST, frame, t)
+        sc.stroke(
+            [
+                [rear, seat, crank, rear],
+                [seat, head_tube, crank],
+                [head_tube, front],
+                [head_tube, P(0.25, 0.75)],
+            ],
+            BICYCLIST,
+            frame,
+            t,
+        )
         shoulder = P(0.12, 1.0)
         sc.stroke([[seat, P(0.05, 0.42), crank]], BICYCLIST, legs, max(1.0, 0.09 * u))
         sc.stroke([[seat, shoulder]], BICYCLIST, shirt, max(1.0, 0.17 * u))
@@ -185,18 +314,65 @@ def _cyclist(sc: Scene, X: float, s: float) -> None:
         hx, hy = P(0.17, 1.1)
         sc.fill([circle(hx, hy, 0.075 * u, n=12)], BICYCLIST, skin)
     else:  # seen from behind, riding along the road
-        sc.fill([[(x - 0.025 * u, y), (x + 0.025 * u, y), (x + 0.025 * u, y - 0.48 * u),
-                  (x - 0.025 * u, y - 0.48 * u)]], BICYCLIST, tyre)
-        sc.fill([[(x - 0.1 * u, y - 0.55 * u), (x - 0.03 * u, y - 0.55 * u),
-                  (x - 0.05 * u, y - 0.2 * u), (x - 0.1 * u, y - 0.2 * u)],
-                 [(x + 0.03 * u, y - 0.55 * u), (x + 0.1 * u, y - 0.55 * u),
-                  (x + 0.1 * u, y - 0.25 * u), (x + 0.05 * u, y - 0.25 * u)]], BICYCLIST, legs)
-        sc.fill([[(x - 0.16 * u, y - 0.98 * u), (x + 0.16 * u, y - 0.98 * u),
-                  (x + 0.13 * u, y - 0.55 * u), (x - 0.13 * u, y - 0.55 * u)]], BICYCLIST, shirt)
-        sc.fill([[(x - 0.3 * u, y - 0.82 * u), (x + 0.3 * u, y - 0.82 * u),
-                  (x + 0.3 * u, y - 0.79 * u), (x - 0.3 * u, y - 0.79 * u)]], BICYCLIST, frame)
-        sc.fill([circle(x, y - 1.06 * u, 0.075 * u, 0.085 * u, n=12)], BICYCLIST,
-                sc.any_colour() if r.uniform() < 0.5 else skin)
+        sc.fill(
+            [
+                [
+                    (x - 0.025 * u, y),
+                    (x + 0.025 * u, y),
+                    (x + 0.025 * u, y - 0.48 * u),
+                    (x - 0.025 * u, y - 0.48 * u),
+                ]
+            ],
+            BICYCLIST,
+            tyre,
+        )
+        sc.fill(
+            [
+                [
+                    (x - 0.1 * u, y - 0.55 * u),
+                    (x - 0.03 * u, y - 0.55 * u),
+                    (x - 0.05 * u, y - 0.2 * u),
+                    (x - 0.1 * u, y - 0.2 * u),
+                ],
+                [
+                    (x + 0.03 * u, y - 0.55 * u),
+                    (x + 0.1 * u, y - 0.55 * u),
+                    (x + 0.1 * u, y - 0.25 * u),
+                    (x + 0.05 * u, y - 0.25 * u),
+                ],
+            ],
+            BICYCLIST,
+            legs,
+        )
+        sc.fill(
+            [
+                [
+                    (x - 0.16 * u, y - 0.98 * u),
+                    (x + 0.16 * u, y - 0.98 * u),
+                    (x + 0.13 * u, y - 0.55 * u),
+                    (x - 0.13 * u, y - 0.55 * u),
+                ]
+            ],
+            BICYCLIST,
+            shirt,
+        )
+        sc.fill(
+            [
+                [
+                    (x - 0.3 * u, y - 0.82 * u),
+                    (x + 0.3 * u, y - 0.82 * u),
+                    (x + 0.3 * u, y - 0.79 * u),
+                    (x - 0.3 * u, y - 0.79 * u),
+                ]
+            ],
+            BICYCLIST,
+            frame,
+        )
+        sc.fill(
+            [circle(x, y - 1.06 * u, 0.075 * u, 0.085 * u, n=12)],
+            BICYCLIST,
+            sc.any_colour() if r.uniform() < 0.5 else skin,
+        )
 
 
 def _clutter(sc: Scene, X: float, s: float) -> None:
@@ -204,8 +380,11 @@ def _clutter(sc: Scene, X: float, s: float) -> None:
     r, u = sc.rng, s * sc.G
     x, y = sc.pt(X, s)
     w, h = r.uniform(0.15, 0.35) * u, r.uniform(0.3, 0.7) * u
-    sc.fill([[(x - w, y), (x + w, y), (x + w, y - h), (x - w, y - h)]], VOID,
-            sc.grey(30, 160) if r.uniform() < 0.6 else sc.any_colour())
+    sc.fill(
+        [[(x - w, y), (x + w, y), (x + w, y - h), (x - w, y - h)]],
+        VOID,
+        sc.grey(30, 160) if r.uniform() < 0.6 else sc.any_colour(),
+    )
 
 
 def draw_objects(sc: Scene, geo: dict) -> None:
@@ -216,7 +395,7 @@ def draw_objects(sc: Scene, geo: dict) -> None:
     items: list[tuple[float, str, tuple]] = []  # (s, kind, arguments)
 
     def on_pavement(side, lo=0.15):
-        return (r.uniform(pl + 0.2, xl - lo) if side < 0 else r.uniform(xr + lo, pr - 0.2))
+        return r.uniform(pl + 0.2, xl - lo) if side < 0 else r.uniform(xr + lo, pr - 0.2)
 
     for _ in range(r.integers(1, 5)):
         side = r.choice([-1, 1])

@@ -6,6 +6,7 @@ the camera (roll, textures and lighting, sensor) are here, the street's objects 
 ``bench.datasets.synthetic_objects``. ``bench.datasets.synthetic.generate_scene`` puts them
 together; the dataset's docstring describes the scenes.
 """
+
 from __future__ import annotations
 
 import colorsys
@@ -14,8 +15,9 @@ import functools
 import cv2
 import numpy as np
 
-(SKY, BUILDING, POLE, ROAD, PAVEMENT, TREE, SIGN, FENCE, CAR, PEDESTRIAN, BICYCLIST,
- VOID) = range(12)
+(SKY, BUILDING, POLE, ROAD, PAVEMENT, TREE, SIGN, FENCE, CAR, PEDESTRIAN, BICYCLIST, VOID) = range(
+    12
+)
 # Texture amplitudes per class (grey levels, index = class id): low-frequency colour blotches,
 # mid-frequency luminance (foliage), fine grain.
 _AMP_LOW = np.array([7, 14, 6, 9, 13, 16, 4, 10, 5, 7, 7, 10], np.float32)
@@ -59,15 +61,17 @@ class Scene:
         return self.zmin / np.asarray(depth, np.float64)
 
     def pt(self, X, s, Y=0.0) -> np.ndarray:
-        X, s, Y = np.broadcast_arrays(np.asarray(X, float), np.asarray(s, float),
-                                      np.asarray(Y, float))
+        X, s, Y = np.broadcast_arrays(
+            np.asarray(X, float), np.asarray(s, float), np.asarray(Y, float)
+        )
         return np.stack([self.vx + X * s * self.G, self.hy + s * self.G * (1 - Y)], -1)
 
     # drawing ----------------------------------------------------------------------------------
     @staticmethod
     def _fixed(polys) -> list[np.ndarray]:
-        return [np.round(np.asarray(p, np.float64) * 16).astype(np.int32).reshape(-1, 2)
-                for p in polys]
+        return [
+            np.round(np.asarray(p, np.float64) * 16).astype(np.int32).reshape(-1, 2) for p in polys
+        ]
 
     def fill(self, polys, cls: int | None, color, disjoint: bool = False) -> None:
         """Fill polygons (lists of (x, y) points) in the image, and in the labels unless None.
@@ -77,7 +81,7 @@ class Scene:
         """
         pts = self._fixed(polys)
         colour = tuple(float(c) for c in color)
-        for group in ([pts] if disjoint else [[p] for p in pts]):
+        for group in [pts] if disjoint else [[p] for p in pts]:
             if cls is not None:
                 cv2.fillPoly(self.lab, group, int(cls), cv2.LINE_8, 4)
             cv2.fillPoly(self.img, group, colour, cv2.LINE_8, 4)
@@ -178,29 +182,36 @@ def draw_ground(sc: Scene, geo: dict) -> None:
         side = r.choice([-1, 1])
         edge = xl if side < 0 else xr
         a, b = edge + side * 0.15, edge + side * r.uniform(0.6, 1.2)
-        sc.fill([np.vstack([sc.pt([a, b], [smax, smax]), [(sc.vx, sc.hy)]])], TREE,
-                sc.jitter([60, 110, 45], 20))
+        sc.fill(
+            [np.vstack([sc.pt([a, b], [smax, smax]), [(sc.vx, sc.hy)]])],
+            TREE,
+            sc.jitter([60, 110, 45], 20),
+        )
     # road, then curbs
     sc.fill([np.vstack([sc.pt([xl, xr], [smax, smax]), [(sc.vx, sc.hy)]])], ROAD, road)
     curb = np.clip(pave * r.uniform(1.0, 1.3), 0, 255)
     for edge, side in ((xl, -1), (xr, 1)):
-        sc.fill([np.vstack([sc.pt([edge, edge + side * 0.12], [smax, smax]),
-                            [(sc.vx, sc.hy)]])], PAVEMENT, curb)
+        sc.fill(
+            [np.vstack([sc.pt([edge, edge + side * 0.12], [smax, smax]), [(sc.vx, sc.hy)]])],
+            PAVEMENT,
+            curb,
+        )
     # patches of repaired asphalt (image only)
     for _ in range(r.integers(0, 4)):
         X0 = r.uniform(xl, xr)
         d0 = sc.zmin * r.uniform(0.8, 8)
         s0, s1 = sc.s([d0, d0 + r.uniform(1, 6)])
         w = r.uniform(0.3, 1.5)
-        sc.fill([sc.pt([X0, X0 + w, X0 + w, X0], [s0, s0, s1, s1])], None,
-                road * r.uniform(0.75, 1.2))
+        sc.fill(
+            [sc.pt([X0, X0 + w, X0 + w, X0], [s0, s0, s1, s1])], None, road * r.uniform(0.75, 1.2)
+        )
     _markings(sc, geo)
 
 
 def _markings(sc: Scene, geo: dict) -> None:
     r = sc.rng
     xl, xr = geo["road_l"], geo["road_r"]
-    colour = (sc.jitter([225, 190, 60], 15) if r.uniform() < 0.2 else sc.grey(170, 235, 4))
+    colour = sc.jitter([225, 190, 60], 15) if r.uniform() < 0.2 else sc.grey(170, 235, 4)
     smax, polys = 1.6, []
     centre = (xl + xr) / 2 + r.uniform(-0.4, 0.4)
     w = r.uniform(0.06, 0.12)
@@ -209,8 +220,7 @@ def _markings(sc: Scene, geo: dict) -> None:
     while d < sc.zmin / 0.02:
         if d + dash > 0.2:  # (dashes behind the camera are skipped)
             s0, s1 = sc.s([max(d, 0.1), d + dash])
-            polys.append(sc.pt([centre - w, centre + w, centre + w, centre - w],
-                               [s0, s0, s1, s1]))
+            polys.append(sc.pt([centre - w, centre + w, centre + w, centre - w], [s0, s0, s1, s1]))
         d += dash + gap
     if r.uniform() < 0.6:  # solid edge lines
         for X in (xl + 0.25, xr - 0.25 - w):
@@ -224,9 +234,19 @@ def _markings(sc: Scene, geo: dict) -> None:
     sc.fill(polys, ROAD, colour)
 
 
-_FACADE_COLOURS = np.array([[190, 170, 140], [150, 75, 55], [160, 160, 160], [215, 210, 200],
-                            [90, 85, 80], [175, 140, 100], [120, 130, 140], [200, 185, 120]],
-                           float)
+_FACADE_COLOURS = np.array(
+    [
+        [190, 170, 140],
+        [150, 75, 55],
+        [160, 160, 160],
+        [215, 210, 200],
+        [90, 85, 80],
+        [175, 140, 100],
+        [120, 130, 140],
+        [200, 185, 120],
+    ],
+    float,
+)
 
 
 def draw_buildings(sc: Scene, geo: dict, sky: np.ndarray) -> None:
@@ -253,8 +273,11 @@ def draw_buildings(sc: Scene, geo: dict, sky: np.ndarray) -> None:
                 front = (sc.grey(20, 90) if r.uniform() < 0.5 else sc.any_colour()) * light
                 sc.fill([sc.pt(X, [sa, sb, sb, sa], [0, 0, y0, y0])], BUILDING, front)
             if r.uniform() < 0.5:  # cornice
-                sc.fill([sc.pt(X, [sa, sb, sb, sa], [height - 0.3, height - 0.3, height,
-                                                     height])], BUILDING, colour * 0.8)
+                sc.fill(
+                    [sc.pt(X, [sa, sb, sb, sa], [height - 0.3, height - 0.3, height, height])],
+                    BUILDING,
+                    colour * 0.8,
+                )
             _windows(sc, X, d, length, y0, height, light, sky)
             d += length
 
@@ -270,11 +293,17 @@ def _windows(sc: Scene, X, d, length, y0, height, light, sky) -> None:
     D, Yg = np.meshgrid(ds, ys)
     D, Yg = D.ravel(), Yg.ravel()
     s0, s1 = sc.s(D), sc.s(D + ww)
-    quads = np.stack([sc.pt(X, s0, Yg), sc.pt(X, s1, Yg), sc.pt(X, s1, Yg + wh),
-                      sc.pt(X, s0, Yg + wh)], 1)
+    quads = np.stack(
+        [sc.pt(X, s0, Yg), sc.pt(X, s1, Yg), sc.pt(X, s1, Yg + wh), sc.pt(X, s0, Yg + wh)], 1
+    )
     u = r.uniform()
-    glass = (sky * r.uniform(0.6, 0.95) if u < 0.35 else
-             sc.grey(15, 70) if u < 0.8 else sc.jitter([210, 190, 120], 30))
+    glass = (
+        sky * r.uniform(0.6, 0.95)
+        if u < 0.35
+        else sc.grey(15, 70)
+        if u < 0.8
+        else sc.jitter([210, 190, 120], 30)
+    )
     lit = r.uniform(size=len(quads)) < r.uniform(0, 0.35)
     sc.fill(list(quads[~lit]), BUILDING, glass * light, disjoint=True)
     if lit.any():
@@ -289,14 +318,24 @@ def draw_fences(sc: Scene, geo: dict) -> None:
         if r.uniform() < 0.3:  # railing along the curb
             X = (geo["road_l"] - 0.3) if side < 0 else (geo["road_r"] + 0.3)
         else:  # in front of the facades
-            X = (geo["pave_l"] + r.uniform(0.05, 0.4)) if side < 0 else \
-                (geo["pave_r"] - r.uniform(0.05, 0.4))
+            X = (
+                (geo["pave_l"] + r.uniform(0.05, 0.4))
+                if side < 0
+                else (geo["pave_r"] - r.uniform(0.05, 0.4))
+            )
         d0 = sc.zmin * r.uniform(0.7, 4.0)
         d1 = d0 + r.uniform(4, 25)
         h = r.uniform(0.45, 0.9)
         u = r.uniform()
-        colour = (sc.jitter([120, 80, 50], 30) if u < 0.3 else sc.grey(70, 180) if u < 0.65
-                  else sc.jitter([50, 100, 60], 25) if u < 0.85 else sc.grey(190, 235, 4))
+        colour = (
+            sc.jitter([120, 80, 50], 30)
+            if u < 0.3
+            else sc.grey(70, 180)
+            if u < 0.65
+            else sc.jitter([50, 100, 60], 25)
+            if u < 0.85
+            else sc.grey(190, 235, 4)
+        )
         sa, sb = sc.s([d0, d1])
         style = r.integers(3)
         posts = np.arange(d0, d1, r.uniform(1.0, 2.2))
@@ -317,15 +356,18 @@ def draw_fences(sc: Scene, geo: dict) -> None:
                 top = sc.pt(X, sk, h)[1]
                 sc.fill([[(x - w, y), (x + w, y), (x + w, top), (x - w, top)]], FENCE, colour)
 
+
 def roll_camera(sc: Scene, image: np.ndarray | None, angle: float):
     """Rotate the camera by ``angle`` degrees; the uncovered corners of the label are void."""
     W, H = sc.W, sc.H
     m = cv2.getRotationMatrix2D((W / 2, H / 2), angle, 1.0)
-    lab = cv2.warpAffine(sc.lab, m, (W, H), flags=cv2.INTER_NEAREST,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=VOID)
+    lab = cv2.warpAffine(
+        sc.lab, m, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=VOID
+    )
     if image is not None:
-        image = cv2.warpAffine(image, m, (W, H), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REFLECT)
+        image = cv2.warpAffine(
+            image, m, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
     return image, lab
 
 
@@ -333,11 +375,14 @@ def apply_lighting(sc: Scene, r: np.random.Generator) -> np.ndarray:
     """Textures, shadows, lighting, optics: the float scene -> uint8 image (labels unchanged)."""
     W, H, lab = sc.W, sc.H, sc.lab
     img = sc.img
-    low = r.standard_normal((H // 24 + 2, W // 24 + 2, 3), dtype=np.float32)
+    low: np.ndarray = r.standard_normal((H // 24 + 2, W // 24 + 2, 3), dtype=np.float32)
     low = low[:, :, :1] + 0.3 * low  # mostly brightness, a little colour
     low = cv2.resize(low, (W, H), interpolation=cv2.INTER_LINEAR)
-    mid = cv2.resize(r.standard_normal((H // 4 + 1, W // 4 + 1), dtype=np.float32), (W, H),
-                     interpolation=cv2.INTER_LINEAR)
+    mid = cv2.resize(
+        r.standard_normal((H // 4 + 1, W // 4 + 1), dtype=np.float32),
+        (W, H),
+        interpolation=cv2.INTER_LINEAR,
+    )
     fine = r.standard_normal((H, W), dtype=np.float32)
     img += low * _AMP_LOW[lab][..., None]
     img += (mid * _AMP_MID[lab] + fine * _AMP_FINE[lab])[..., None]
@@ -351,7 +396,7 @@ def apply_lighting(sc: Scene, r: np.random.Generator) -> np.ndarray:
     gain = r.uniform(0.6, 1.3) * r.uniform(0.9, 1.1, 3)
     gamma = r.uniform(0.8, 1.25)
     levels = np.arange(256, dtype=np.float64)[:, None] / 255
-    table = np.clip(255 * (levels ** gamma) * gain, 0, 255).astype(np.uint8)
+    table = np.clip(255 * (levels**gamma) * gain, 0, 255).astype(np.uint8)
     return cv2.LUT(out, table.reshape(256, 1, 3))
 
 
@@ -365,5 +410,7 @@ def apply_sensor(out: np.ndarray, r: np.random.Generator) -> np.ndarray:
     if r.uniform() < 0.25:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(r.integers(50, 90))])
         if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            assert decoded is not None, "cv2 decodes the JPEG it has just encoded"
+            out = decoded
     return out

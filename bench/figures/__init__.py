@@ -29,6 +29,7 @@ A new figure: add a module with a ``*_figure(data) -> Figure | None`` function a
 Styling is local (seaborn's whitegrid/paper theme inside an ``rc_context``): importing this
 package changes no global style. It selects the Agg backend only when pyplot is not imported yet.
 """
+
 from __future__ import annotations
 
 import sys
@@ -39,8 +40,12 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
-from bench.figures.accuracy_latency import (LatencyPlan, Point,  # noqa: E402
-                                            accuracy_latency_plan, accuracy_vs_latency_figure)
+from bench.figures.accuracy_latency import (
+    LatencyPlan,
+    Point,  # noqa: E402
+    accuracy_latency_plan,
+    accuracy_vs_latency_figure,
+)
 from bench.figures.claims import claims_figure  # noqa: E402
 from bench.figures.latency_size import latency_vs_size_figure  # noqa: E402
 from bench.figures.params_flops import PAPER_VALUES, params_flops_figure  # noqa: E402
@@ -52,8 +57,23 @@ from bench.figures.writer import FIGURE_STEMS, _builders, write_figures  # noqa:
 from bench.predictions import Predictions, load_predictions  # noqa: E402
 
 __all__ = [
-    "FIGURE_STEMS", "PAPER_VALUES", "DPI", "write_figures", "pareto_front", "select_size",
-    "profile_note", "accuracy_latency_plan", "accuracy_vs_latency_figure", "params_flops_figure",
-    "latency_vs_size_figure", "claims_figure", "per_class_matrix", "per_class_iou_figure",
-    "load_predictions", "qualitative_figure", "LatencyPlan", "Point", "Predictions",
+    "FIGURE_STEMS",
+    "PAPER_VALUES",
+    "DPI",
+    "write_figures",
+    "pareto_front",
+    "select_size",
+    "profile_note",
+    "accuracy_latency_plan",
+    "accuracy_vs_latency_figure",
+    "params_flops_figure",
+    "latency_vs_size_figure",
+    "claims_figure",
+    "per_class_matrix",
+    "per_class_iou_figure",
+    "load_predictions",
+    "qualitative_figure",
+    "LatencyPlan",
+    "Point",
+    "Predictions",
 ]

@@ -1,46 +1,59 @@
 """Figure ``latency_vs_size``: median latency (p10-p90 bars) against input size, a line per
 system."""
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.typing import LineStyleType
 
-from bench.figures.rows import (batch_of, device_label, is_ok, num, size_label, size_of,
-                                table_rows)
+from bench.figures.rows import batch_of, device_label, is_ok, num, size_label, size_of, table_rows
 from bench.figures.style import figure_style, finish, plain_log_axis, system_colors, wrap
 
 
 def latency_vs_size_figure(data: Mapping) -> Figure | None:
     """Median latency (ms, log; p10-p90 error bars) against input size, a line per system.
     Batch 1 eager rows when there are some, else the most common batch and mode."""
-    rows = [r for r in table_rows(data, "efficiency")
-            if is_ok(r) and num(r.get("latency_ms_median")) is not None and size_of(r)
-            and r.get("system")]
+    rows = [
+        r
+        for r in table_rows(data, "efficiency")
+        if is_ok(r)
+        and num(r.get("latency_ms_median")) is not None
+        and size_of(r)
+        and r.get("system")
+    ]
     if not rows:
         return None
     combos = Counter((batch_of(r), r.get("mode") or "eager") for r in rows)
     combo = (1.0, "eager") if (1.0, "eager") in combos else combos.most_common(1)[0][0]
     rows = [r for r in rows if (batch_of(r), r.get("mode") or "eager") == combo]
-    several_prec = any(len({r.get("precision") for r in rows if r["system"] == s}) > 1
-                       for s in {r["system"] for r in rows})
+    several_prec = any(
+        len({r.get("precision") for r in rows if r["system"] == s}) > 1
+        for s in {r["system"] for r in rows}
+    )
     has_runs = len({r.get("run") for r in rows}) > 1
 
     def style_key(r):
-        return (r.get("device"), r.get("precision") if several_prec else None,
-                r.get("run") if has_runs else None)
+        return (
+            r.get("device"),
+            r.get("precision") if several_prec else None,
+            r.get("run") if has_runs else None,
+        )
 
-    series: dict[tuple, dict[tuple, dict]] = {}
+    series: dict[tuple, dict[tuple[int, int], dict]] = {}
     for r in rows:  # the first row of a (series, size) wins
-        series.setdefault((r["system"], style_key(r)), {}).setdefault(size_of(r), r)
+        wh = size_of(r)
+        assert wh is not None, "rows without a size were left out above"
+        series.setdefault((r["system"], style_key(r)), {}).setdefault(wh, r)
     sizes = sorted({s for pts in series.values() for s in pts}, key=lambda z: (z[0] * z[1], z[0]))
     xpos = {s: i for i, s in enumerate(sizes)}
     styles = list(dict.fromkeys(k for _, k in series))
     markers = ["o", "s", "^", "D", "v", "P", "X"]
-    lines = ["-", "--", ":", "-."]
+    lines: list[LineStyleType] = ["-", "--", ":", "-."]
     colors = system_colors(data)
     systems = list(dict.fromkeys(s for s, _ in series))
     device_names: dict = {}
@@ -55,45 +68,75 @@ def latency_vs_size_figure(data: Mapping) -> Figure | None:
             dodge = (k - (n - 1) / 2) * min(0.05, 0.3 / max(1, n))
             xs = [xpos[s] + dodge for s in order]
             ys = [float(pts[s]["latency_ms_median"]) for s in order]
-            lo = [y - p if (p := num(pts[s].get("latency_ms_p10"))) is not None and p <= y
-                  else 0.0 for s, y in zip(order, ys)]
-            hi = [p - y if (p := num(pts[s].get("latency_ms_p90"))) is not None and p >= y
-                  else 0.0 for s, y in zip(order, ys)]
-            ax.errorbar(xs, ys, yerr=[lo, hi], color=colors.get(system, "C0"),
-                        marker=markers[si % len(markers)], linestyle=lines[si % len(lines)],
-                        markersize=5, capsize=3, linewidth=1.4, elinewidth=1.0)
+            lo = [
+                y - p if (p := num(pts[s].get("latency_ms_p10"))) is not None and p <= y else 0.0
+                for s, y in zip(order, ys)
+            ]
+            hi = [
+                p - y if (p := num(pts[s].get("latency_ms_p90"))) is not None and p >= y else 0.0
+                for s, y in zip(order, ys)
+            ]
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=[lo, hi],
+                color=colors.get(system, "C0"),
+                marker=markers[si % len(markers)],
+                linestyle=lines[si % len(lines)],
+                markersize=5,
+                capsize=3,
+                linewidth=1.4,
+                elinewidth=1.0,
+            )
         ax.set_yscale("log")
         plain_log_axis(ax.yaxis, *ax.get_ylim())
-        ax.set_xticks(range(len(sizes)),
-                      [f"{size_label(s)}\n{s[0] * s[1] / 1e6:.2f} MP" for s in sizes])
+        ax.set_xticks(
+            range(len(sizes)), [f"{size_label(s)}\n{s[0] * s[1] / 1e6:.2f} MP" for s in sizes]
+        )
         ax.set_xlim(-0.5, len(sizes) - 0.5)
         ax.set_xlabel("input size (W x H pixels, ordered by area)")
         ax.set_ylabel("median latency per image (ms, log scale)")
         batch, mode = combo
         fig.suptitle("Latency vs input size", fontweight="bold")
         devs = ", ".join(device_label(d, device_names.get(d, ())) for d in device_names)
-        batch = f"batch {batch:g}" if batch is not None else "batch not recorded"
+        batch_text = f"batch {batch:g}" if batch is not None else "batch not recorded"
         size = plt.rcParams["font.size"] * 0.95
-        ax.set_title(wrap(f"{devs}; {batch}, {mode}; error bars: p10–p90", fig, size, 0.6),
-                     fontsize=size)
+        ax.set_title(
+            wrap(f"{devs}; {batch_text}, {mode}; error bars: p10–p90", fig, size, 0.6),
+            fontsize=size,
+        )
         blank = Line2D([], [], linestyle="none")
-        handles = [blank] + [Line2D([], [], color=colors.get(s, "C0"), linewidth=2.5)
-                             for s in systems]
+        handles = [blank] + [
+            Line2D([], [], color=colors.get(s, "C0"), linewidth=2.5) for s in systems
+        ]
         labels = ["system"] + systems
         if len(styles) > 1:
             handles += [blank, blank]
-            labels += ["", "device" + (", precision" if several_prec else "")
-                       + (", run" if has_runs else "")]
+            labels += [
+                "",
+                "device" + (", precision" if several_prec else "") + (", run" if has_runs else ""),
+            ]
             for si, (device, prec, run) in enumerate(styles):
-                handles.append(Line2D([], [], color="#555555", marker=markers[si % len(markers)],
-                                      linestyle=lines[si % len(lines)]))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color="#555555",
+                        marker=markers[si % len(markers)],
+                        linestyle=lines[si % len(lines)],
+                    )
+                )
                 labels.append(", ".join(x for x in (device_label(device), prec, run) if x))
-        leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                        borderaxespad=0.0)
+        leg = ax.legend(
+            handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0
+        )
         for text, lab in zip(leg.get_texts(), labels):
             if lab == "system" or lab.startswith("device"):
                 text.set_fontweight("bold")
         precs = sorted({str(r.get("precision")) for r in rows if r.get("precision")})
-        notes = [f"precision: {', '.join(precs)}" + (" (classical methods run on uint8 images)"
-                                                     if "uint8" in precs else "") + "."]
+        notes = [
+            f"precision: {', '.join(precs)}"
+            + (" (classical methods run on uint8 images)" if "uint8" in precs else "")
+            + "."
+        ]
         return finish(fig, notes)

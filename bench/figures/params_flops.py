@@ -1,9 +1,10 @@
 """Figure ``params_flops``: parameters and GFLOPs per system (log bars) with the ENet paper's
 values beside them."""
+
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -28,7 +29,13 @@ def _flops_row(rows: list[dict]) -> dict | None:
     at_paper = [r for r in ok if size_of(r) == PAPER_FLOPS_SIZE]
     if at_paper:
         return at_paper[0]
-    return max(ok, key=lambda r: (size_of(r)[0] * size_of(r)[1], size_of(r)[0]))
+    return max(ok, key=_area_then_width)
+
+
+def _area_then_width(row: dict) -> tuple[int, int]:
+    size = size_of(row)
+    assert size is not None, "_flops_row keeps only rows with a size"
+    return size[0] * size[1], size[0]
 
 
 def params_flops_figure(data: Mapping) -> Figure | None:
@@ -44,13 +51,18 @@ def params_flops_figure(data: Mapping) -> Figure | None:
         classical = any(is_classical(r) for r in rows)
         ok_params = [v for r in rows if is_ok(r) and (v := num(r.get("params"))) is not None]
         any_params = [v for r in rows if (v := num(r.get("params"))) is not None]
-        params = (ok_params or any_params or [None])[0]
+        params = ok_params[0] if ok_params else any_params[0] if any_params else None
         frow = None if classical else _flops_row(rows)
-        entries.append({"system": s, "classical": classical,
-                        "params_m": None if classical or params is None else params / 1e6,
-                        "gflops": num(frow["gflops"]) if frow else None,
-                        "size": size_of(frow) if frow else None,
-                        "counter": frow.get("flops_counter") if frow else None})
+        entries.append(
+            {
+                "system": s,
+                "classical": classical,
+                "params_m": None if classical or params is None else params / 1e6,
+                "gflops": num(frow["gflops"]) if frow else None,
+                "size": size_of(frow) if frow else None,
+                "counter": frow.get("flops_counter") if frow else None,
+            }
+        )
     if not any(e["params_m"] or e["gflops"] for e in entries if not e["classical"]):
         return None
     colors = system_colors(data)
@@ -60,11 +72,14 @@ def params_flops_figure(data: Mapping) -> Figure | None:
         fig, axes = plt.subplots(1, 2, figsize=(9.5, 1.4 + 0.42 * len(entries)), sharey=True)
         y = np.arange(len(entries))
         paper_drawn = False
-        for ax, key, paper_key in ((axes[0], "params_m", "params_m"),
-                                   (axes[1], "gflops", "gflops")):
+        for ax, key, paper_key in (
+            (axes[0], "params_m", "params_m"),
+            (axes[1], "gflops", "gflops"),
+        ):
             values = [e[key] for e in entries if e[key]]
-            papers = [PAPER_VALUES[e["system"]][paper_key] for e in entries
-                      if e["system"] in PAPER_VALUES]
+            papers = [
+                PAPER_VALUES[e["system"]][paper_key] for e in entries if e["system"] in PAPER_VALUES
+            ]
             every = values + papers
             if every:
                 lo = 10.0 ** math.floor(math.log10(min(every)) - 0.3)
@@ -76,15 +91,36 @@ def params_flops_figure(data: Mapping) -> Figure | None:
             for k, e in enumerate(entries):
                 v = e[key]
                 if e["classical"]:
-                    ax.text(lo * 1.15, k, "n/a (classical)", va="center", ha="left",
-                            fontstyle="italic", color="#666666")
+                    ax.text(
+                        lo * 1.15,
+                        k,
+                        "n/a (classical)",
+                        va="center",
+                        ha="left",
+                        fontstyle="italic",
+                        color="#666666",
+                    )
                     continue
                 if v is None or v <= 0:
-                    ax.text(lo * 1.15, k, "not measured", va="center", ha="left",
-                            fontstyle="italic", color="#666666")
+                    ax.text(
+                        lo * 1.15,
+                        k,
+                        "not measured",
+                        va="center",
+                        ha="left",
+                        fontstyle="italic",
+                        color="#666666",
+                    )
                     continue
-                ax.barh(k, v - lo, left=lo, height=0.6, color=colors.get(e["system"], "C0"),
-                        edgecolor="none", zorder=2)
+                ax.barh(
+                    k,
+                    v - lo,
+                    left=lo,
+                    height=0.6,
+                    color=colors.get(e["system"], "C0"),
+                    edgecolor="none",
+                    zorder=2,
+                )
                 label = f"{v:.3g}"
                 if key == "gflops" and common is None and e["size"]:
                     label += f" @ {size_label(e['size'])}"
@@ -96,28 +132,47 @@ def params_flops_figure(data: Mapping) -> Figure | None:
                     paper_drawn = True
                     end = max(v, paper)
                     label += f" (paper {paper:g})"
-                ax.annotate(label, (end, k), xytext=(6, 0), textcoords="offset points",
-                            va="center", ha="left", fontsize=plt.rcParams["font.size"] * 0.85)
+                ax.annotate(
+                    label,
+                    (end, k),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    ha="left",
+                    fontsize=plt.rcParams["font.size"] * 0.85,
+                )
             plain_log_axis(ax.xaxis)
             ax.grid(axis="y", visible=False)
         axes[0].set_yticks(y, [e["system"] for e in entries])
         axes[0].set_ylim(len(entries) - 0.5, -0.5)
         axes[0].set_xlabel("parameters (millions, log scale)")
         axes[0].set_title("Parameters")
-        at = (f"at {size_label(common)}" if common
-              else "at 640x360 where measured, else the largest size run (labelled)")
+        at = (
+            f"at {size_label(common)}"
+            if common
+            else "at 640x360 where measured, else the largest size run (labelled)"
+        )
         axes[1].set_xlabel(f"GFLOPs per image (log scale), {at}")
         axes[1].set_title("Compute (2 FLOPs per multiply-add)")
         fig.suptitle("Model size and compute per system", fontweight="bold")
         if paper_drawn:
-            axes[1].legend([Line2D([], [], linestyle="none", marker="D", color="black")],
-                           ["paper (ENet paper,\n3x640x360)"], loc="upper left",
-                           bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+            axes[1].legend(
+                [Line2D([], [], linestyle="none", marker="D", color="black")],
+                ["paper (ENet paper,\n3x640x360)"],
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                borderaxespad=0.0,
+            )
         counters = sorted({e["counter"] for e in entries if e["counter"]})
         notes = []
         if counters:
-            notes.append(f"FLOPs counted with {', '.join(counters)}; the paper's values are "
-                         "for a 3x640x360 input" + ("." if any(
-                             e["size"] == PAPER_FLOPS_SIZE for e in entries) else
-                             ", not drawn beside FLOPs counted at another size."))
+            notes.append(
+                f"FLOPs counted with {', '.join(counters)}; the paper's values are "
+                "for a 3x640x360 input"
+                + (
+                    "."
+                    if any(e["size"] == PAPER_FLOPS_SIZE for e in entries)
+                    else ", not drawn beside FLOPs counted at another size."
+                )
+            )
         return finish(fig, notes)

@@ -5,11 +5,13 @@ into None (never 0), ``table_rows`` gives cleaned copies of a table's rows, ``ac
 the usable accuracy rows per dataset (one split each), ``select_size`` and ``pareto_front`` what
 accuracy_vs_latency draws.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,12 +63,29 @@ def is_classical(row: Mapping) -> bool:
     return row.get("kind") == "classical" or row.get("protocol") in ("oracle", "learned")
 
 
-_TEXT_FIELDS = ("system", "kind", "device", "device_name", "precision", "mode", "run",
-                "protocol", "profile", "dataset", "split", "status", "claim", "scope",
-                "verdict", "basis", "flops_counter", "error")
+_TEXT_FIELDS = (
+    "system",
+    "kind",
+    "device",
+    "device_name",
+    "precision",
+    "mode",
+    "run",
+    "protocol",
+    "profile",
+    "dataset",
+    "split",
+    "status",
+    "claim",
+    "scope",
+    "verdict",
+    "basis",
+    "flops_counter",
+    "error",
+)
 
 
-def clean_row(row: dict) -> dict:
+def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A copy whose text fields are text (or None) and whose NaNs are None."""
     out = {}
     for k, v in row.items():
@@ -98,8 +117,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     A point is dominated by another that is no worse in both coordinates and better in one.
     Of identical points only the first (lowest index) is kept; points with a coordinate that is
     not a finite number are never on the front."""
-    finite = [i for i, (x, y) in enumerate(points)
-              if num(x) is not None and num(y) is not None]
+    finite = [i for i, (x, y) in enumerate(points) if num(x) is not None and num(y) is not None]
     order = sorted(finite, key=lambda i: (points[i][0], -points[i][1], i))
     front, best = [], -math.inf
     for i in order:
@@ -135,9 +153,13 @@ def profile_note(rows: Iterable[Mapping]) -> str:
         done = sorted({int(e) for r in rs if (e := num(r.get("epochs_done"))) is not None})
         if not epochs and p:
             epochs = [p.epochs]
-        sizes = list(dict.fromkeys(tuple(r["train_size"]) for r in rs
-                                   if isinstance(r.get("train_size"), (list, tuple))
-                                   and len(r["train_size"]) == 2))
+        sizes = list(
+            dict.fromkeys(
+                tuple(r["train_size"])
+                for r in rs
+                if isinstance(r.get("train_size"), (list, tuple)) and len(r["train_size"]) == 2
+            )
+        )
         if not sizes and p:
             sizes = [tuple(p.train_size)]
         text = f"profile {name}" if name else "profile not recorded"
@@ -147,8 +169,9 @@ def profile_note(rows: Iterable[Mapping]) -> str:
             if done and done != epochs:
                 n = f"{'/'.join(map(str, done))} of {n}"
             budget.append(f"{n} epoch{'s' if epochs != [1] else ''}")
-            if p and p.images_per_epoch:
-                budget[-1] += f" of {p.images_per_epoch} images"
+            per_epoch = {r.get("images_per_epoch") for r in rs} - {None}
+            if len(per_epoch) == 1:  # rows made before it was recorded say nothing
+                budget[-1] += f" of {per_epoch.pop()} images"
         if sizes:
             budget.append("at " + ", ".join(f"{w}x{h}" for w, h in sizes))
         if budget:

@@ -4,20 +4,25 @@
 is changed); ``finish`` lays a figure out and puts its notes under the axes; ``system_colors``
 gives each system one colour across all figures.
 """
+
 from __future__ import annotations
 
 import math
 import textwrap
 from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from bench.figures.rows import table_rows
+
+T = TypeVar("T")
 
 DPI = 150
 NOT_MEASURED_COLOR = "#d0d0d0"
@@ -42,8 +47,11 @@ def plain_log_axis(axis, lo: float | None = None, hi: float | None = None) -> No
     axis.set_minor_formatter(NullFormatter())
 
 
-def unique_labels(items: Sequence[Mapping], base: Callable[[Mapping], str],
-                  extras: Sequence[Callable[[Mapping], str | None]]) -> list[str]:
+def unique_labels(
+    items: Sequence[T],
+    base: Callable[[T], str],
+    extras: Sequence[Callable[[T], str | None]],
+) -> list[str]:
     """Labels from ``base``; while two items share a label, the next of ``extras`` (device, run,
     ...) is appended to the colliding ones; finally a counter."""
     labels = [base(i) for i in items]
@@ -56,7 +64,8 @@ def unique_labels(items: Sequence[Mapping], base: Callable[[Mapping], str],
                 e = extra(item)
                 if e:
                     labels[k] = f"{labels[k]}, {e}"
-    counts, seen = Counter(labels), Counter()
+    counts = Counter(labels)
+    seen: Counter[str] = Counter()
     out = []
     for lab in labels:
         seen[lab] += 1
@@ -66,14 +75,35 @@ def unique_labels(items: Sequence[Mapping], base: Callable[[Mapping], str],
 
 def system_colors(data: Mapping) -> dict[str, tuple]:
     """One colour per system for every figure (order of first appearance in the rows)."""
-    names = list(dict.fromkeys(
-        str(r.get("system")) for t in ("efficiency", "accuracy") for r in table_rows(data, t)
-        if r.get("system")))
+    names = list(
+        dict.fromkeys(
+            str(r.get("system"))
+            for t in ("efficiency", "accuracy")
+            for r in table_rows(data, t)
+            if r.get("system")
+        )
+    )
     cb = sns.color_palette("colorblind", 10)
     colorblind = [cb[k] for k in (0, 1, 2, 3, 4, 5, 6, 9, 8)]  # no grey; yellow last
-    palette = colorblind if len(names) <= len(colorblind) else sns.color_palette("husl",
-                                                                                  len(names))
+    palette = colorblind if len(names) <= len(colorblind) else sns.color_palette("husl", len(names))
     return dict(zip(names, palette))
+
+
+def draw_renderer(fig: Figure) -> RendererBase:
+    """Draw ``fig`` and return the renderer that drew it (to measure text and axes in pixels)."""
+    fig.canvas.draw()
+    # The canvases that draw (Agg, Cairo, PGF) have get_renderer; FigureCanvasBase's stubs lack it.
+    return fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+
+def axes_bottoms(fig: Figure, renderer: RendererBase) -> list[float]:
+    """The lowest pixel row each axes of ``fig`` draws on (its tick and axis labels too)."""
+    bottoms = []
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)
+        assert box is not None, "get_tightbbox is None only for an invisible axes; none is"
+        bottoms.append(box.y0)
+    return bottoms
 
 
 def wrap(text: str, fig: Figure, fontsize: float, fraction: float = 1.0) -> str:
@@ -87,32 +117,51 @@ def finish(fig: Figure, notes: Sequence[str] = (), legend: dict | None = None) -
     fig.tight_layout()
     notes = [n for n in notes if n]
     if legend:
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        bottom = min(ax.get_tightbbox(renderer).y0 for ax in fig.axes) / fig.bbox.height
+        renderer = draw_renderer(fig)
+        bottom = min(axes_bottoms(fig, renderer)) / fig.bbox.height
         x0 = min(ax.get_position().x0 for ax in fig.axes)
         x1 = max(ax.get_position().x1 for ax in fig.axes)
-        fig.legend(**{"loc": "upper center", "bbox_to_anchor": ((x0 + x1) / 2, bottom - 0.01),
-                      "borderaxespad": 0.0, **legend})
+        fig.legend(
+            **{
+                "loc": "upper center",
+                "bbox_to_anchor": ((x0 + x1) / 2, bottom - 0.01),
+                "borderaxespad": 0.0,
+                **legend,
+            }
+        )
     if notes:
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        bottom = min(ax.get_tightbbox(renderer).y0 for ax in fig.axes)
-        for legend in fig.legends:
-            bottom = min(bottom, legend.get_window_extent(renderer).y0)
+        renderer = draw_renderer(fig)
+        bottom = min(axes_bottoms(fig, renderer))
+        for leg in fig.legends:
+            bottom = min(bottom, leg.get_window_extent(renderer).y0)
         y = bottom / fig.bbox.height - 0.01
         size = plt.rcParams["font.size"] * 0.85
-        fig.text(0.01, y, wrap("\n".join(notes), fig, size), ha="left", va="top",
-                 fontsize=size, color="#444444")
+        fig.text(
+            0.01,
+            y,
+            wrap("\n".join(notes), fig, size),
+            ha="left",
+            va="top",
+            fontsize=size,
+            color="#444444",
+        )
     return fig
 
 
 @contextmanager
 def figure_style() -> Iterator[None]:
     """seaborn's whitegrid / paper look, only inside this block."""
-    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("paper", font_scale=1.2),
-          "savefig.dpi": DPI, "figure.dpi": 100, "svg.hashsalt": "segbench",
-          "axes.titlesize": "medium", "figure.titlesize": "large", "legend.frameon": True,
-          "legend.framealpha": 0.9, "image.interpolation": "nearest"}
+    rc = {
+        **sns.axes_style("whitegrid"),
+        **sns.plotting_context("paper", font_scale=1.2),
+        "savefig.dpi": DPI,
+        "figure.dpi": 100,
+        "svg.hashsalt": "segbench",
+        "axes.titlesize": "medium",
+        "figure.titlesize": "large",
+        "legend.frameon": True,
+        "legend.framealpha": 0.9,
+        "image.interpolation": "nearest",
+    }
     with plt.rc_context(rc):
         yield

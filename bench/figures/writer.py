@@ -1,10 +1,11 @@
 """Writing the figures: which figures a results dict gets (``_builders``), PNG and SVG files
 written through ``bench.atomic``, and stale figure files removed."""
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -19,16 +20,28 @@ from bench.figures.qualitative import qualitative_figure
 from bench.figures.rows import accuracy_groups, figure_stem
 from bench.figures.style import DPI, figure_style
 
-FIGURE_STEMS = ("accuracy_vs_latency", "params_flops", "latency_vs_size", "claims",
-                "per_class_iou", "qualitative")
+FIGURE_STEMS = (
+    "accuracy_vs_latency",
+    "params_flops",
+    "latency_vs_size",
+    "claims",
+    "per_class_iou",
+    "qualitative",
+)
 
 
 def _save(fig: Figure, out_dir: Path, stem: str) -> Path:
     """PNG and SVG, each written to a temporary name first and then renamed."""
     for ext in ("png", "svg"):
         with atomic_path(out_dir / f"{stem}.{ext}") as tmp:
-            fig.savefig(tmp, format=ext, dpi=DPI, bbox_inches="tight", pad_inches=0.08,
-                        metadata={"Date": None} if ext == "svg" else None)
+            fig.savefig(
+                tmp,
+                format=ext,
+                dpi=DPI,
+                bbox_inches="tight",
+                pad_inches=0.08,
+                metadata={"Date": None} if ext == "svg" else None,
+            )
     return out_dir / f"{stem}.png"
 
 
@@ -39,14 +52,22 @@ def _builders(data: Mapping, prediction_dirs: Sequence[Path]) -> list[tuple[str,
     several = len(acc_sets) > 1
     out: list[tuple[str, Callable]] = []
     for ds in acc_sets:
-        out.append((figure_stem("accuracy_vs_latency", ds, several),
-                    lambda ds=ds: accuracy_vs_latency_figure(data, ds)))
+        out.append(
+            (
+                figure_stem("accuracy_vs_latency", ds, several),
+                lambda ds=ds: accuracy_vs_latency_figure(data, ds),
+            )
+        )
     out.append(("params_flops", lambda: params_flops_figure(data)))
     out.append(("latency_vs_size", lambda: latency_vs_size_figure(data)))
     out.append(("claims", lambda: claims_figure(data)))
     for ds in acc_sets:
-        out.append((figure_stem("per_class_iou", ds, several),
-                    lambda ds=ds: per_class_iou_figure(data, ds)))
+        out.append(
+            (
+                figure_stem("per_class_iou", ds, several),
+                lambda ds=ds: per_class_iou_figure(data, ds),
+            )
+        )
     out.append(("qualitative", lambda: qualitative_figure(prediction_dirs, data)))
     return out
 
@@ -69,8 +90,11 @@ def write_figures(data: Mapping, out_dir: Path, prediction_dirs: Sequence[Path] 
                 if fig is not None:
                     written.append(_save(fig, out_dir, stem))
         except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
-            warnings.warn(f"figure {stem} not written: {type(exc).__name__}: {exc}",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"figure {stem} not written: {type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         finally:
             if fig is not None:
                 plt.close(fig)
@@ -81,8 +105,13 @@ def write_figures(data: Mapping, out_dir: Path, prediction_dirs: Sequence[Path] 
         written.append(kept)
     stems = {p.stem for p in written}
     for old in out_dir.iterdir():
-        if old.suffix in (".png", ".svg") and old.stem not in stems and (
-                old.stem in FIGURE_STEMS or old.stem.startswith(("accuracy_vs_latency_",
-                                                                 "per_class_iou_"))):
+        if (
+            old.suffix in (".png", ".svg")
+            and old.stem not in stems
+            and (
+                old.stem in FIGURE_STEMS
+                or old.stem.startswith(("accuracy_vs_latency_", "per_class_iou_"))
+            )
+        ):
             old.unlink()
     return written

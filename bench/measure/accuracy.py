@@ -7,6 +7,7 @@ occurs in the ground truth and is never predicted has no IoU (NaN, reported as n
 out of the means ("mean over classes present"); a class that is predicted but never occurs has IoU
 0 and counts.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,9 @@ class ConfusionMatrix:
     def update(self, target: torch.Tensor, pred: torch.Tensor) -> None:
         """Add a batch: integer class maps of the same shape (any leading dimensions)."""
         if target.shape != pred.shape:
-            raise ValueError(f"target {tuple(target.shape)} and prediction "
-                             f"{tuple(pred.shape)} differ in shape")
+            raise ValueError(
+                f"target {tuple(target.shape)} and prediction {tuple(pred.shape)} differ in shape"
+            )
         # Counted on the tensors' own device (a GPU scores without copying class maps back);
         # only the n x n counts come to the host.
         t = target.reshape(-1).to(torch.int64)
@@ -40,8 +42,10 @@ class ConfusionMatrix:
         bad_t = (t < 0) | (t >= n)
         if bad_t.any():
             values = sorted(set(t[bad_t].unique().tolist()))[:10]
-            raise ValueError(f"label values {values} are outside 0..{n - 1} and are not the "
-                             f"ignore index {self.ignore_index}")
+            raise ValueError(
+                f"label values {values} are outside 0..{n - 1} and are not the "
+                f"ignore index {self.ignore_index}"
+            )
         if ((p < 0) | (p >= n)).any():
             raise ValueError(f"predicted classes outside 0..{n - 1}")
         self.mat += torch.bincount(t * n + p, minlength=n * n).reshape(n, n).cpu()

@@ -3,6 +3,7 @@
 The methods, protocols and classifier are in ``classical``; this is the harness's loop over a
 split, the classical counterpart of ``bench.train.evaluate_checkpoint``.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,11 +18,19 @@ from classical.classifier import spread_indices, train_classifier
 from classical.protocols import PROTOCOLS, segment
 
 
-def evaluate_classical(method_name, train_ds, test_ds, protocol: str,
-                       max_train_images: int | None = 60, max_test_images: int | None = None,
-                       seed: int = 0, method_kwargs: dict | None = None,
-                       classifier_kwargs: dict | None = None, progress: bool = True,
-                       on_prediction=None) -> dict:
+def evaluate_classical(
+    method_name,
+    train_ds,
+    test_ds,
+    protocol: str,
+    max_train_images: int | None = 60,
+    max_test_images: int | None = None,
+    seed: int = 0,
+    method_kwargs: dict | None = None,
+    classifier_kwargs: dict | None = None,
+    progress: bool = True,
+    on_prediction=None,
+) -> dict:
     """Metrics of a classical method under one protocol on ``test_ds`` (its first
     ``max_test_images`` images, all if None), from one confusion matrix over them.
 
@@ -36,8 +45,11 @@ def evaluate_classical(method_name, train_ds, test_ds, protocol: str,
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    method = (create_method(method_name, **(method_kwargs or {}))
-              if isinstance(method_name, str) else method_name)
+    method = (
+        create_method(method_name, **(method_kwargs or {}))
+        if isinstance(method_name, str)
+        else method_name
+    )
     name = method_name if isinstance(method_name, str) else getattr(method, "name", "?")
     spec = test_ds.spec
     classifier, train_s, train_images = None, None, 0
@@ -47,36 +59,52 @@ def evaluate_classical(method_name, train_ds, test_ds, protocol: str,
         if train_ds.spec.num_classes != spec.num_classes:
             raise ValueError("training and test datasets have different class counts")
         t0 = time.perf_counter()
-        classifier = train_classifier(method, train_ds, max_train_images, seed=seed,
-                                      progress=progress, **(classifier_kwargs or {}))
+        classifier = train_classifier(
+            method,
+            train_ds,
+            max_train_images,
+            seed=seed,
+            progress=progress,
+            **(classifier_kwargs or {}),
+        )
         train_s = time.perf_counter() - t0
         train_images = len(spread_indices(len(train_ds), max_train_images))
 
     cm = ConfusionMatrix(spec.num_classes, spec.ignore_index)
     n = len(test_ds) if max_test_images is None else min(len(test_ds), max_test_images)
     regions_total, partition_s = 0, 0.0
-    for i in tqdm(range(n), desc=f"{name} {protocol}", unit="img", leave=False,
-                  disable=not progress):
+    for i in tqdm(
+        range(n), desc=f"{name} {protocol}", unit="img", leave=False, disable=not progress
+    ):
         image, gt = test_ds.raw(i)
         t0 = time.perf_counter()
         regions = method.partition(image)
         partition_s += time.perf_counter() - t0
         regions_total += int(regions.max()) + 1
-        pred = segment(method, image, protocol, classifier, None if protocol == "learned" else gt,
-                       num_classes=spec.num_classes, ignore_index=spec.ignore_index,
-                       regions=regions)
+        pred = segment(
+            method,
+            image,
+            protocol,
+            classifier,
+            None if protocol == "learned" else gt,
+            num_classes=spec.num_classes,
+            ignore_index=spec.ignore_index,
+            regions=regions,
+        )
         cm.update(torch.from_numpy(np.asarray(gt).astype(np.int64)), torch.from_numpy(pred))
         if on_prediction is not None:
             on_prediction(i, pred)
     out = cm.compute(spec.classes)
-    out.update({
-        "system": name,
-        "protocol": protocol,
-        "classifier_params": classifier.num_params if classifier is not None else None,
-        "images": n,
-        "train_images": train_images,
-        "regions_per_image": regions_total / n if n else float("nan"),
-        "partition_ms_mean": 1e3 * partition_s / n if n else float("nan"),
-        "train_s": train_s,
-    })
+    out.update(
+        {
+            "system": name,
+            "protocol": protocol,
+            "classifier_params": classifier.num_params if classifier is not None else None,
+            "images": n,
+            "train_images": train_images,
+            "regions_per_image": regions_total / n if n else float("nan"),
+            "partition_ms_mean": 1e3 * partition_s / n if n else float("nan"),
+            "train_s": train_s,
+        }
+    )
     return out

@@ -23,11 +23,13 @@ convention gives SegNet 284.0 against the paper's 286.03 (0.7%); SegNet's last l
 GFLOPs per class at this size, so a different class count would explain the rest, but the paper
 does not say.
 """
+
 from __future__ import annotations
 
 import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -39,18 +41,62 @@ PAPER_SIZE = (640, 360)  # WIDTH, HEIGHT: the paper counts FLOPs on a 3x640x360 
 
 # Operators that move or describe data but do no arithmetic: never reported as "not counted".
 _NO_ARITHMETIC = {
-    "alias", "view", "_unsafe_view", "reshape", "permute", "transpose", "t", "expand", "slice",
-    "select", "squeeze", "unsqueeze", "flatten", "contiguous", "clone", "copy_", "_to_copy",
-    "detach", "empty", "empty_like", "zeros", "zeros_like", "new_zeros", "new_empty", "cat",
-    "stack", "split", "split_with_sizes", "chunk", "constant_pad_nd", "pad", "dropout",
-    "feature_dropout", "lift_fresh", "size", "stride", "to", "as_strided", "unbind", "_reshape_alias",
+    "alias",
+    "view",
+    "_unsafe_view",
+    "reshape",
+    "permute",
+    "transpose",
+    "t",
+    "expand",
+    "slice",
+    "select",
+    "squeeze",
+    "unsqueeze",
+    "flatten",
+    "contiguous",
+    "clone",
+    "copy_",
+    "_to_copy",
+    "detach",
+    "empty",
+    "empty_like",
+    "zeros",
+    "zeros_like",
+    "new_zeros",
+    "new_empty",
+    "cat",
+    "stack",
+    "split",
+    "split_with_sizes",
+    "chunk",
+    "constant_pad_nd",
+    "pad",
+    "dropout",
+    "feature_dropout",
+    "lift_fresh",
+    "size",
+    "stride",
+    "to",
+    "as_strided",
+    "unbind",
+    "_reshape_alias",
     "native_dropout",
 }
 
 
 # Composite operators that reach FlopCounterMode as one of its counted operators.
-_COUNTED_COMPOSITES = {"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                       "conv_transpose3d", "linear", "matmul", "einsum"}
+_COUNTED_COMPOSITES = {
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "linear",
+    "matmul",
+    "einsum",
+}
 
 
 @dataclass
@@ -72,11 +118,12 @@ class FlopCount:
 class _OpCensus(TorchDispatchMode):
     """Records every aten operator a forward pass runs, with its output and input elements."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.calls: Counter = Counter()
-        self.out_elements: Counter = Counter()
-        self.records: list[tuple[str, tuple, dict, object]] = []
+        self.calls: Counter[str] = Counter()
+        self.out_elements: Counter[str] = Counter()
+        # (operator, args, kwargs, output): the output is a tensor or a tuple of them
+        self.records: list[tuple[str, tuple, dict, Any]] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -115,12 +162,15 @@ def count_flops(model: nn.Module, x: torch.Tensor) -> FlopCount:
     counter = FlopCounterMode(display=False)
     census = _OpCensus()
     _run_counted(meta_model, meta_x, counter, census)
-    by_op = {getattr(k, "__name__", str(k)): float(v)
-             for k, v in counter.get_flop_counts().get("Global", {}).items()}
+    by_op = {
+        getattr(k, "__name__", str(k)): float(v)
+        for k, v in counter.get_flop_counts().get("Global", {}).items()
+    }
     counted = {k.__name__ for k in flop_registry} | _COUNTED_COMPOSITES
     not_counted = sorted(n for n in census.calls if n not in counted and n not in _NO_ARITHMETIC)
-    return FlopCount("torch.utils.flop_counter", float(counter.get_total_flops()), by_op,
-                     not_counted)
+    return FlopCount(
+        "torch.utils.flop_counter", float(counter.get_total_flops()), by_op, not_counted
+    )
 
 
 def paper_convention_gflops(model: nn.Module, x: torch.Tensor) -> dict:
@@ -149,16 +199,28 @@ def paper_convention_gflops(model: nn.Module, x: torch.Tensor) -> dict:
             first = out[0] if isinstance(out, (tuple, list)) else out
             pool_ops += first.numel() * k[0] * k[-1]
     el = census.out_elements
-    elementwise = (2 * el["batch_norm"] + el["prelu"] + el["relu"] + el["relu_"] + el["add"]
-                   + el["add_"] + el["mul"] + pool_ops)
+    elementwise = (
+        2 * el["batch_norm"]
+        + el["prelu"]
+        + el["relu"]
+        + el["relu_"]
+        + el["add"]
+        + el["add_"]
+        + el["mul"]
+        + pool_ops
+    )
     conv = counter.get_total_flops()
-    return {"conv": conv / 1e9, "dense_transposed_extra": dense_extra / 1e9,
-            "elementwise": elementwise / 1e9,
-            "total": (conv + dense_extra + elementwise) / 1e9}
+    return {
+        "conv": conv / 1e9,
+        "dense_transposed_extra": dense_extra / 1e9,
+        "elementwise": elementwise / 1e9,
+        "total": (conv + dense_extra + elementwise) / 1e9,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # fvcore
+
 
 def _numel(value) -> int:
     from fvcore.nn.jit_handles import get_shape
@@ -194,11 +256,16 @@ def _unpool_handle(inputs, outputs) -> int:
 
 # Operators fvcore skips (or ignores) that we give a count, and the handle that counts them.
 FVCORE_EXTRA_HANDLES = {
-    "aten::add": _elementwise_handle, "aten::add_": _elementwise_handle,
-    "aten::mul": _elementwise_handle, "aten::mul_": _elementwise_handle,
-    "aten::prelu": _elementwise_handle, "aten::relu": _elementwise_handle,
-    "aten::relu_": _elementwise_handle, "aten::sigmoid": _elementwise_handle,
-    "aten::max_pool2d": _max_pool_handle, "aten::max_pool2d_with_indices": _max_pool_handle,
+    "aten::add": _elementwise_handle,
+    "aten::add_": _elementwise_handle,
+    "aten::mul": _elementwise_handle,
+    "aten::mul_": _elementwise_handle,
+    "aten::prelu": _elementwise_handle,
+    "aten::relu": _elementwise_handle,
+    "aten::relu_": _elementwise_handle,
+    "aten::sigmoid": _elementwise_handle,
+    "aten::max_pool2d": _max_pool_handle,
+    "aten::max_pool2d_with_indices": _max_pool_handle,
     "aten::max_unpool2d": _unpool_handle,
 }
 # fvcore's own unit is the multiply-add for these; everything else is counted in operations.
@@ -237,8 +304,10 @@ def count_flops_fvcore(model: nn.Module, x: torch.Tensor) -> FlopCount:
         analysis.set_op_handle(**FVCORE_EXTRA_HANDLES)
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
-        by_op = {op: float(n) * (2 if op in _FVCORE_MAC_OPS else 1)
-                 for op, n in analysis.by_operator().items()}
+        by_op = {
+            op: float(n) * (2 if op in _FVCORE_MAC_OPS else 1)
+            for op, n in analysis.by_operator().items()
+        }
         still_skipped = set(analysis.unsupported_ops())
     ours = {op.split("::")[-1] for op in FVCORE_EXTRA_HANDLES}
     skipped = sorted({op.split("::")[-1] for op in still_skipped} | (ours & set(by_op)))

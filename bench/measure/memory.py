@@ -1,10 +1,12 @@
 """Peak memory of a forward pass: allocated GPU memory on CUDA, resident-set growth on a CPU."""
+
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -23,10 +25,8 @@ def _status_kib(field: str) -> int | None:
 def _release_free_heap() -> None:
     """glibc keeps freed memory in the process; hand it back so that the next forward pass's
     allocations show up as growth instead of silently reusing it."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _reset_peak_rss() -> bool:

@@ -1,4 +1,5 @@
 """Parameter counts: total, trainable, and used (taking part in the forward pass)."""
+
 from __future__ import annotations
 
 import torch
