@@ -4,7 +4,26 @@ import torch
 import models
 from models.registry import Capabilities, UnknownSystemError, register
 
-DEEP = sorted(["deeplabv3plus", "enet", "pspnet", "segnet", "unet", "erfnet", "espnetc", "cgnet", "contextnet", "fastscnn", "lednet", "dabnet", "edanet", "fpenet", "esnet", "sqnet"])
+DEEP = sorted(
+    [
+        "deeplabv3plus",
+        "enet",
+        "pspnet",
+        "segnet",
+        "unet",
+        "erfnet",
+        "espnetc",
+        "cgnet",
+        "contextnet",
+        "fastscnn",
+        "lednet",
+        "dabnet",
+        "edanet",
+        "fpenet",
+        "esnet",
+        "sqnet",
+    ]
+)
 
 
 def test_every_deep_model_is_registered_with_metadata():
