@@ -73,6 +73,8 @@ class Sweep:
     seed: int
     weights: dict[str, str] = field(default_factory=dict)  # system -> 'sha256:<hash>'
     skip: list[str] = field(default_factory=list)
+    #: classical system -> the protocols it is scored under (default: oracle and learned)
+    protocols: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def efficiency_cells(self) -> list[Cell]:
         if "efficiency" in self.skip:
@@ -99,7 +101,7 @@ class Sweep:
         for name in self.systems:
             protocols: tuple[str, ...]
             if self.kinds[name] == "classical":
-                protocols = ("oracle", "learned")
+                protocols = self.protocols.get(name) or ("oracle", "learned")
             else:
                 protocols = ("trained",)
             weights = self.weights.get(name, self.profile)

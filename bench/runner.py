@@ -112,6 +112,7 @@ def sweep_of(config: RunConfig) -> Sweep:
     return Sweep(
         systems=list(config.systems),
         kinds={n: get_system(n).kind for n in config.systems},
+        protocols={n: get_system(n).protocols for n in config.systems},
         device=config.device,
         sizes=list(config.sizes),
         precisions=list(config.precisions),

@@ -24,6 +24,12 @@ KINDS = ("model", "classical")
 #: What reports group systems by: ENet's class, the accurate heavy models it is compared with,
 #: instance models scored as semantic ones, and classical methods.
 FAMILIES = ("real-time", "heavy", "instance", "classical")
+#: How a classical method's regions get classes (``classical.protocols``): ``oracle`` and
+#: ``learned`` for unassisted methods; ``oracle-assisted`` for interactive methods, which are
+#: given seeds derived from the ground truth and are never reported beside unassisted rows.
+CLASSICAL_PROTOCOLS = ("oracle", "learned", "oracle-assisted")
+#: What a system reads: one ``image``, or a ``sequence`` of frames from a still camera (motion).
+INPUTS = ("image", "sequence")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class SystemInfo:
     capabilities: Capabilities = Capabilities()
     notes: str = ""  # what the entry is, in a sentence or two (encoder, output stride, ...)
     family: str = "classical"  # one of FAMILIES
+    protocols: tuple[str, ...] = ()  # classical: the CLASSICAL_PROTOCOLS it is scored under
+    inputs: str = "image"  # one of INPUTS
 
 
 class UnknownSystemError(KeyError):
@@ -76,6 +84,8 @@ def register(
     capabilities: Capabilities | None = None,
     notes: str = "",
     family: str | None = None,
+    protocols: tuple[str, ...] = (),
+    inputs: str = "image",
 ):
     """Decorator that registers a builder under ``name`` with its metadata."""
     if kind not in KINDS:
@@ -85,6 +95,16 @@ def register(
     family = family or ("classical" if kind == "classical" else "heavy")
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    if kind == "classical" and not protocols:
+        protocols = ("oracle", "learned")
+    unknown = [p for p in protocols if p not in CLASSICAL_PROTOCOLS]
+    if unknown or (protocols and kind != "classical"):
+        raise ValueError(
+            f"protocols are for classical methods, each one of {CLASSICAL_PROTOCOLS}; "
+            f"got {protocols!r} for a {kind}"
+        )
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
 
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
@@ -100,6 +120,8 @@ def register(
             capabilities or Capabilities(),
             notes,
             family,
+            tuple(protocols),
+            inputs,
         )
         return builder
 
