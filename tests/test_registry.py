@@ -22,6 +22,9 @@ DEEP = sorted(
         "fpenet",
         "esnet",
         "sqnet",
+        "frrn",
+        "segformer",
+        "lraspp",
     ]
 )
 
