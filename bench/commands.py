@@ -15,24 +15,36 @@ def cmd_list(args: argparse.Namespace) -> int:
     from bench.datasets import DATASETS
     from bench.profiles import PROFILES
     from bench.systems import list_systems
+    from models.registry import FAMILIES
 
     systems = list_systems()
     width = max(len(s.name) for s in systems)
-    print("Systems:")
+    families = ", ".join(
+        f"{sum(s.family == f for s in systems)} {f}"
+        for f in FAMILIES
+        if any(s.family == f for s in systems)
+    )
+    print(f"Systems ({len(systems)}: {families}):")
     for s in systems:
         caps = ", ".join(k for k, v in vars(s.capabilities).items() if v) or "none"
-        print(f"  {s.name:<{width}}  [{s.kind}, {s.family}] {s.description}")
+        tag = s.kind if s.kind == s.family else f"{s.kind}, {s.family}"
+        print(f"  {s.name:<{width}}  [{tag}] {s.description}")
         print(f"  {'':<{width}}  paper: {s.paper}")
-        print(
-            f"  {'':<{width}}  input divisor: {s.input_divisor}, min size: {s.min_size}, "
-            f"supports: {caps}"
-        )
+        if s.kind == "classical":
+            scored = f"scored: {', '.join(s.protocols)}"
+            reads = "a frame sequence" if s.inputs == "sequence" else "one image"
+            print(f"  {'':<{width}}  reads: {reads}, {scored}")
+        else:
+            print(
+                f"  {'':<{width}}  input divisor: {s.input_divisor}, min size: {s.min_size}, "
+                f"supports: {caps}"
+            )
         if s.notes and (args.verbose or s.kind == "model"):  # a deep model's card, in short
             print(f"  {'':<{width}}  card: {s.notes}")
     print("\nDatasets:")
     for d in DATASETS.values():
-        print(f"  {d.name:<12} {d.num_classes} classes: {d.description}")
-    print(f"  {'folder':<12} your own data: --data-root DIR with images/, masks/ and classes.json")
+        print(f"  {d.name:<16} {d.num_classes} classes: {d.description}")
+    print(f"  {'folder':<16} your own data: --data-root DIR with images/, masks/ and classes.json")
     print("\nProfiles:")
     for p in PROFILES.values():
         print(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-import itertools
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -283,10 +282,13 @@ CLASSICAL_IMAGES = 5  # test images a classical method is timed on, in turn
 
 
 def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
-    """CPU latency of a classical method's partition of real images at the dataset's own
-    resolution. No parameters (the learned protocol's region classifier is counted in its
-    accuracy rows) and no FLOPs: not applicable to these algorithms, never 0."""
+    """CPU latency of a classical method on real images at the dataset's own resolution
+    (``bench.measure.classical.partition_workload``: an interactive method with the simulated
+    user's seeds, a motion method streamed over frames; ``input_note`` says how). No parameters
+    (the learned protocol's region classifier is counted in its accuracy rows) and no FLOPs: not
+    applicable to these algorithms, never 0."""
     from bench.datasets import open_dataset
+    from bench.measure.classical import partition_workload
     from bench.systems import create_method
 
     row = {
@@ -302,25 +304,19 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
     }
     try:
         data = open_dataset(opts.dataset, "test", data_root=opts.data_root, seed=opts.seed)
-        images = [data.raw(i)[0] for i in range(min(CLASSICAL_IMAGES, len(data)))]
-        height, width = images[0].shape[:2]
-        method = create_method(name)
-        in_turn = itertools.cycle(images)
-
-        def fn():
-            return method.partition(next(in_turn))
-
+        work = partition_workload(create_method(name), data, CLASSICAL_IMAGES, seed=opts.seed)
         latency = measure_latency(
-            fn, device="cpu", batch=1, policy=opts.policy, repeats=opts.repeats
+            work.fn, device="cpu", batch=1, policy=opts.policy, repeats=opts.repeats
         )
         return {
             **row,
-            "width": width,
-            "height": height,
-            "run_width": width,
-            "run_height": height,
+            "width": work.width,
+            "height": work.height,
+            "run_width": work.width,
+            "run_height": work.height,
+            **({"input_note": work.note} if work.note else {}),
             **latency,
-            **peak_memory(fn, "cpu"),
+            **peak_memory(work.fn, "cpu"),
             "status": "ok",
         }
     except Exception as exc:

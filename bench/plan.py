@@ -73,7 +73,8 @@ class Sweep:
     seed: int
     weights: dict[str, str] = field(default_factory=dict)  # system -> 'sha256:<hash>'
     skip: list[str] = field(default_factory=list)
-    #: classical system -> the protocols it is scored under (default: oracle and learned)
+    #: system -> the protocols it is scored under (default: oracle and learned for a classical
+    #: method, trained for a model; things-only for an instance model)
     protocols: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def efficiency_cells(self) -> list[Cell]:
@@ -100,10 +101,8 @@ class Sweep:
         cells = []
         for name in self.systems:
             protocols: tuple[str, ...]
-            if self.kinds[name] == "classical":
-                protocols = self.protocols.get(name) or ("oracle", "learned")
-            else:
-                protocols = ("trained",)
+            default = ("oracle", "learned") if self.kinds[name] == "classical" else ("trained",)
+            protocols = self.protocols.get(name) or default
             weights = self.weights.get(name, self.profile)
             for protocol in protocols:
                 cells.append(

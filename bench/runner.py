@@ -12,6 +12,7 @@ import tempfile
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -106,13 +107,21 @@ SETTINGS = (
 )
 
 
+def _protocols(info) -> tuple[str, ...]:
+    """How a system's accuracy is scored: a classical method's own protocols, things-only for
+    an instance model, nothing special (trained) for the others."""
+    from bench.instance import THINGS_ONLY
+
+    return (THINGS_ONLY,) if info.family == "instance" else info.protocols
+
+
 def sweep_of(config: RunConfig) -> Sweep:
     from bench.systems import get_system
 
     return Sweep(
         systems=list(config.systems),
         kinds={n: get_system(n).kind for n in config.systems},
-        protocols={n: get_system(n).protocols for n in config.systems},
+        protocols={n: _protocols(get_system(n)) for n in config.systems},
         device=config.device,
         sizes=list(config.sizes),
         precisions=list(config.precisions),
@@ -376,6 +385,8 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
                     **({"length": profile.synthetic_train_images} if synthetic else {}),
                 )
             row = _score_classical(config, cell, profile, train_split, test, saved)
+        elif get_system(cell.system).family == "instance":
+            row = _score_instance(config, cell, profile, test, saved)
         else:
             row = _score_model(config, cell, profile, test, saved, results)
         results.add("accuracy", row, key=cell.key)
@@ -385,6 +396,7 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
 
 def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, saved) -> dict:
     from bench.measure.classical import evaluate_classical
+    from bench.systems import get_system
 
     name, protocol = cell.system, cell.protocol
     base = {
@@ -399,7 +411,12 @@ def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, 
     }
     assert protocol is not None, "accuracy cells of classical methods name their protocol"
     try:
-        metrics = evaluate_classical(
+        score: Any = evaluate_classical
+        if get_system(name).inputs == "sequence":  # motion: frames streamed in order
+            from bench.measure.motion import evaluate_motion
+
+            score = evaluate_motion
+        metrics = score(
             name,
             train_split,
             test,
@@ -418,6 +435,65 @@ def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, 
             "status": "ok",
         }
     except Exception as exc:  # one method failing must not lose the others
+        traceback.print_exc()
+        return failed_row(exc, **base)
+
+
+def _score_instance(config: RunConfig, cell: Cell, profile, test, saved) -> dict:
+    """An instance model: trained with the profile's budget on instances made from the labels,
+    scored things-only (``bench.instance``); given weights are scored without training."""
+    from bench.datasets import open_dataset
+    from bench.instance import PROTOCOL_NOTE, evaluate_things_only, train_instance_model
+    from bench.systems import create_model
+
+    name = cell.system
+    base = {
+        "system": name,
+        "kind": "model",
+        "dataset": config.dataset,
+        "split": "test",
+        "protocol": cell.protocol,
+        "protocol_note": PROTOCOL_NOTE,
+        "profile": config.profile,
+        "seed": config.seed,
+        "device": "cpu",
+    }
+    try:
+        torch.manual_seed(config.seed)
+        model = create_model(name, test.spec.num_classes)
+        if name in config.weights:
+            state = torch.load(config.weights[name], map_location="cpu", weights_only=True)
+            model.load_state_dict(state.get("model", state))
+            trained: dict = {"profile": None, "checkpoint": str(config.weights[name])}
+            base["profile"] = None
+        else:
+            train_split = open_dataset(
+                config.dataset,
+                "train",
+                data_root=config.data_root,
+                size=profile.train_size,
+                seed=config.seed,
+                **(
+                    {"length": profile.synthetic_train_images}
+                    if config.dataset == "synthetic"
+                    else {}
+                ),
+            )
+            trained = train_instance_model(model, train_split, profile, seed=config.seed)
+        metrics = evaluate_things_only(
+            model, test, on_prediction=lambda i, p: saved.add(name, i, p)
+        )
+        saved.finish(name, cell.protocol or "things-only", config.profile)
+        return {
+            **base,
+            **metrics,
+            **trained,
+            "inference_size": _stored_size(test),
+            "status": "ok",
+        }
+    except BadInput:
+        raise
+    except Exception as exc:  # one model failing must not lose the others
         traceback.print_exc()
         return failed_row(exc, **base)
 

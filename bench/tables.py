@@ -3,6 +3,12 @@
 A table is a list of columns (title, how to get the value from a row, how to format it) over a
 list of rows. Every cell comes from one row of results.json; a value that is missing reads
 ``not measured``, never 0. The three formats show the same cells.
+
+The efficiency and accuracy tables are grouped by family (``models.registry.FAMILIES`` order:
+real-time, heavy, instance, classical; within a family the rows keep their order) and say each
+row's family in a first ``family`` column; LaTeX rules the families apart. A row's family is
+``bench.figures.rows.family_of`` (its own field, else the registry's, else by kind), the one
+rule the figures use too.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class Table:
     columns: list[Column]
     rows: list[dict]
     note: str = ""
+    group: Callable[[dict], str] | None = None  # LaTeX: a rule where this changes between rows
 
     def header(self) -> list[str]:
         return [c[0] for c in self.columns]
@@ -68,29 +75,50 @@ def _run_column(rows: list[dict]) -> list[Column]:
     return [("run", "run", None)] if any("run" in r for r in rows) else []
 
 
+def _family(row: dict) -> str:
+    from bench.figures.rows import family_of  # the figures' rule; imported when first needed
+
+    return family_of(row)
+
+
+def _by_family(rows: list[dict]) -> list[dict]:
+    """The rows grouped by family in FAMILIES order, in their own order within a family."""
+    from bench.figures.rows import family_rank
+
+    return sorted(rows, key=lambda r: family_rank(_family(r)))
+
+
+_FAMILY_COLUMN: Column = ("family", _family, None)
+
+
 # --------------------------------------------------------------------------------------------
 # the tables
 
 
 def efficiency_table(rows: list[dict]) -> Table:
-    columns = _run_column(rows) + [
-        ("system", "system", None),
-        ("device", "device", None),
-        ("size (WxH)", _size, None),
-        ("batch", "batch", None),
-        ("precision", "precision", None),
-        ("mode", "mode", None),
-        ("params (M)", "params", lambda v: f"{v / 1e6:.3f}"),
-        ("GFLOPs", _classical_na("gflops"), fixed(2)),
-        ("GMACs", _classical_na("gmacs"), fixed(2)),
-        ("GFLOPs (fvcore)", _classical_na("gflops_fvcore"), fixed(2)),
-        ("latency median (ms)", "latency_ms_median", fixed(2)),
-        ("p90 (ms)", "latency_ms_p90", fixed(2)),
-        ("images/s", "fps", fixed(1)),
-        ("n", "latency_n", None),
-        ("peak mem (MB)", "peak_mem_mb", fixed(1)),
-        ("status", _status, None),
-    ]
+    rows = _by_family(rows)
+    columns = (
+        [_FAMILY_COLUMN]
+        + _run_column(rows)
+        + [
+            ("system", "system", None),
+            ("device", "device", None),
+            ("size (WxH)", _size, None),
+            ("batch", "batch", None),
+            ("precision", "precision", None),
+            ("mode", "mode", None),
+            ("params (M)", "params", lambda v: f"{v / 1e6:.3f}"),
+            ("GFLOPs", _classical_na("gflops"), fixed(2)),
+            ("GMACs", _classical_na("gmacs"), fixed(2)),
+            ("GFLOPs (fvcore)", _classical_na("gflops_fvcore"), fixed(2)),
+            ("latency median (ms)", "latency_ms_median", fixed(2)),
+            ("p90 (ms)", "latency_ms_p90", fixed(2)),
+            ("images/s", "fps", fixed(1)),
+            ("n", "latency_n", None),
+            ("peak mem (MB)", "peak_mem_mb", fixed(1)),
+            ("status", _status, None),
+        ]
+    )
     return Table(
         "efficiency",
         "Efficiency",
@@ -101,6 +129,7 @@ def efficiency_table(rows: list[dict]) -> Table:
         "(convolutions and matrix products), fvcore beside it adds element-wise layers. "
         "Latency: median of the timed iterations after warm-up; memory: peak CUDA "
         "allocation on a GPU, peak resident growth on a CPU.",
+        group=_family,
     )
 
 
@@ -121,24 +150,29 @@ def _budget(r: dict) -> str | None:
 
 
 def accuracy_table(rows: list[dict]) -> Table:
-    columns = _run_column(rows) + [
-        ("system", "system", None),
-        ("dataset", "dataset", None),
-        ("split", "split", None),
-        ("protocol", "protocol", None),
-        (
-            "profile",
-            lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical" else None),
-            None,
-        ),
-        ("training", _budget, None),
-        ("input", lambda r: r.get("inference_size"), None),
-        ("mIoU %", "miou", percent),
-        ("class avg acc %", "class_avg_acc", percent),
-        ("global acc %", "global_acc", percent),
-        ("train time (s)", "train_seconds", fixed(0)),
-        ("status", _status, None),
-    ]
+    rows = _by_family(rows)
+    columns = (
+        [_FAMILY_COLUMN]
+        + _run_column(rows)
+        + [
+            ("system", "system", None),
+            ("dataset", "dataset", None),
+            ("split", "split", None),
+            ("protocol", "protocol", None),
+            (
+                "profile",
+                lambda r: r.get("profile") or ("n/a" if r.get("kind") == "classical" else None),
+                None,
+            ),
+            ("training", _budget, None),
+            ("input", lambda r: r.get("inference_size"), None),
+            ("mIoU %", "miou", percent),
+            ("class avg acc %", "class_avg_acc", percent),
+            ("global acc %", "global_acc", percent),
+            ("train time (s)", "train_seconds", fixed(0)),
+            ("status", _status, None),
+        ]
+    )
     return Table(
         "accuracy",
         "Accuracy",
@@ -149,13 +183,20 @@ def accuracy_table(rows: list[dict]) -> Table:
         "not the paper's 300 epochs. Classical methods: `oracle` gives each region its "
         "majority ground-truth class (an upper bound that uses the test labels); "
         "`learned` labels regions with a small classifier trained on the training "
-        "split, with no ground truth at test time.",
+        "split, with no ground truth at test time."
+        + (
+            " `oracle-assisted`: an interactive method given seeds derived from the "
+            "ground truth (an upper bound too, not comparable with unassisted rows)."
+            if any(r.get("protocol") == "oracle-assisted" for r in rows)
+            else ""
+        ),
+        group=_family,
     )
 
 
 def per_class_table(rows: list[dict]) -> Table | None:
     """Per-class IoU (%), one row per accuracy row, classes in the dataset's order."""
-    scored = [r for r in rows if r.get("per_class_iou")]
+    scored = _by_family([r for r in rows if r.get("per_class_iou")])
     if not scored:
         return None
     classes = list(dict.fromkeys(c for r in scored for c in r["per_class_iou"]))
@@ -304,7 +345,13 @@ def to_latex(table: Table) -> str:
         " & ".join(latex_escape(h) for h in table.header()) + r" \\",
         r"\midrule",
     ]
-    lines += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in cells]
+    previous = None
+    for k, row in enumerate(cells):
+        group = table.group(table.rows[k]) if table.group else None
+        if k and group != previous:
+            lines.append(r"\midrule")
+        previous = group
+        lines.append(" & ".join(latex_escape(c) for c in row) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", ""]
     return "\n".join(lines)
 

@@ -3,7 +3,7 @@
 Importing this package registers the deep models; ``classical`` registers its methods.
 """
 
-from models import deeplabv3plus, efficient, enet, frrn, pspnet, realtime, segnet, unet  # noqa: F401,E402  (registers the builders)
+from models import deeplabv3plus, efficient, enet, frrn, maskrcnn, pspnet, realtime, segnet, unet  # noqa: F401,E402  (registers the builders)
 from models.registry import (  # noqa: F401
     Capabilities,
     SystemInfo,

@@ -118,7 +118,7 @@ class FRRN(nn.Module):
             else:
                 z = F.interpolate(z, scale_factor=scale // s, mode="nearest")
             scale = s
-            for unit in stage:
+            for unit in stage:  # type: ignore[attr-defined]  # (a ModuleList)
                 z, y = unit(z, y)
         z = F.interpolate(z, scale_factor=scale, mode="nearest")
         return self.classifier(self.tail(self.join(torch.cat([z, y], dim=1))))

@@ -29,16 +29,30 @@ from classical.thresholding import kapur_threshold
 
 METHODS = [
     "canny",
+    "chan_vese",
+    "dual_clustering",
+    "fast_marching",
     "felzenszwalb",
+    "frame_difference",
+    "grabcut",
     "kapur",
     "kmeans",
     "li",
+    "mog2",
     "multiotsu",
     "otsu",
+    "random_walker",
     "region_growing",
     "slic",
     "watershed",
     "yen",
+]
+# The methods that partition one image alone: interactive methods need seeds
+# (tests/test_interactive.py) and motion methods a frame sequence (tests/test_motion.py).
+IMAGE_METHODS = [
+    n
+    for n in METHODS
+    if models.get_system(n).inputs == "image" and "oracle" in models.get_system(n).protocols
 ]
 QUICK = LatencyPolicy(
     warmup_min_iters=1,
@@ -113,7 +127,7 @@ def test_every_method_is_registered_as_classical():
 # known answers
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", IMAGE_METHODS)
 def test_method_separates_two_flat_regions(name):
     image, gt = two_regions()
     method = create_method(name)
@@ -155,7 +169,7 @@ def test_kapur_threshold_lies_between_the_modes():
     assert kapur_threshold(np.full((4, 4), 7, np.uint8)) == 7  # flat: no split
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", IMAGE_METHODS)
 def test_flat_image_and_tiny_image_do_not_break(name):
     method = create_method(name)
     for image in (
@@ -179,7 +193,7 @@ def test_partition_rejects_bad_input():
 # determinism
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", IMAGE_METHODS)
 def test_partition_is_deterministic(name, small_test):
     _, items = small_test
     image = items[0][0]
@@ -353,7 +367,7 @@ def test_timings_are_recorded():
     """ms per image of each partition (64x96, and region growing at 480x360): printed only."""
     image, _ = two_regions()
     lines = []
-    for name in METHODS:
+    for name in IMAGE_METHODS:
         method = create_method(name)
         stats = measure_latency(lambda method=method: method.partition(image), policy=QUICK)
         lines.append(f"{name:15s} {stats['latency_ms_median']:8.2f} ms")
@@ -368,7 +382,7 @@ def test_timings_are_recorded():
 def test_package_exports():
     for name in ("segment", "RegionClassifier", "create_method", "region_features", "PROTOCOLS"):
         assert hasattr(classical, name)
-    assert classical.PROTOCOLS == ("oracle", "learned")
+    assert classical.PROTOCOLS == ("oracle", "learned", "oracle-assisted")
 
 
 def test_run_puts_classical_rows_beside_deep_ones(tmp_path):

@@ -34,7 +34,14 @@ def test_list_shows_every_system_with_kind_description_and_paper(capsys):
     for name in ["enet", "segnet", "unet", "pspnet", "deeplabv3plus"]:
         assert f"  {name} " in out
     assert "[model, real-time]" in out and "[model, heavy]" in out
-    assert "[classical, classical]" in out and "paper: Paszke et al. 2016" in out
+    assert "[classical]" in out and "paper: Paszke et al. 2016" in out
+    assert "[model, instance]" in out and "scored: oracle-assisted" in out
+    assert "reads: a frame sequence" in out and "synthetic-motion" in out
+    import models
+
+    n = len(models.list_systems())
+    assert f"Systems ({n}: " in out and n >= 30
+    assert out.count("paper: ") >= n  # every system names its paper
     assert "camvid" in out and "paper" in out
 
 

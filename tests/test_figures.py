@@ -465,6 +465,7 @@ def test_write_figures_full_data_writes_png_and_svg(tmp_path):
         written = write_figures(full_data(), out, [preds])
     assert [p.stem for p in written] == [
         "accuracy_vs_latency",
+        "accuracy_vs_latency_by_family",  # enet, segnet and classical methods: three families
         "params_flops",
         "latency_vs_size",
         "claims",

@@ -19,7 +19,7 @@ CHECK_SIZE = (64, 96)  # H x W of the capability checks
 PEERS = {n for n in DEEP if models.get_system(n).builder.__module__ == "models.realtime"}
 # The newer models run the small sizes too: FRRN's full-resolution stream makes it slow at
 # 1280x720 (about 30 s), and the others' paddings are checked by the sizes below as well.
-PEERS |= {"frrn", "segformer", "lraspp"}
+PEERS |= {"frrn", "segformer", "lraspp", "maskrcnn"}
 PEER_SIZES = [(96, 64), (131, 97), (40, 24)]  # W x H: a multiple of 32, odd, tiny
 PEER_CHECK_SIZE = (24, 40)
 # At that size the deepest maps have 1 or 2 pixels (Fast-SCNN's and ContextNet's at H/32): BatchNorm

@@ -25,6 +25,7 @@ DEEP = sorted(
         "frrn",
         "segformer",
         "lraspp",
+        "maskrcnn",
     ]
 )
 

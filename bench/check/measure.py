@@ -29,7 +29,6 @@ to one thread too).
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Callable
 
 import torch
@@ -226,6 +225,7 @@ def _classical(
     name: str, settings: CheckSettings, w: int, h: int, entry: dict, stage: Callable[[str], None]
 ) -> Callable[[], object]:
     from bench.datasets import open_dataset
+    from bench.measure.classical import partition_workload
     from bench.systems import create_method
 
     stage("build")
@@ -233,13 +233,8 @@ def _classical(
     data = open_dataset(
         "synthetic", "test", size=(w, h), seed=settings.seed, length=CLASSICAL_IMAGES
     )
-    images = [data.raw(i)[0] for i in range(CLASSICAL_IMAGES)]
+    work = partition_workload(method, data, CLASSICAL_IMAGES, seed=settings.seed)
     entry["params"], entry["gflops"] = 0, None  # FLOPs: not applicable, never 0
     stage("fingerprint")
-    entry["fingerprint"] = partition_fingerprint(method.partition(images[0]))
-    in_turn = itertools.cycle(images)
-
-    def fn():
-        return method.partition(next(in_turn))
-
-    return fn
+    entry["fingerprint"] = partition_fingerprint(work.fn())
+    return work.fn

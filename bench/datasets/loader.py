@@ -5,6 +5,8 @@
 * ``camvid``, ``cityscapes``: files under the data root (``data_root``, else $SEGBENCH_DATA,
   else ./data; see ``catalog.resolve_data_root``);
 * ``synthetic``: generated from ``seed``; ``length=N`` sets the number of images;
+* ``synthetic-motion``: frame sequences from a still camera, generated from ``seed``;
+  ``sequences=N`` and ``frames=M`` set their number and length;
 * ``folder``: ``data_root`` is the dataset folder itself (images/, masks/, classes.json).
 """
 
@@ -21,7 +23,7 @@ from bench.datasets.base import SegmentationDataset, Transform
 from bench.datasets.catalog import DATASETS, DatasetSpec
 from bench.errors import BadInput
 
-DATASET_NAMES = ("camvid", "cityscapes", "synthetic", "folder")
+DATASET_NAMES = ("camvid", "cityscapes", "synthetic", "synthetic-motion", "folder")
 
 
 def open_dataset(
@@ -46,6 +48,10 @@ def open_dataset(
         from bench.datasets.synthetic import SyntheticDataset
 
         return SyntheticDataset(split, size=size, seed=seed, transform=transform, **kw)
+    if name == "synthetic-motion":
+        from bench.datasets.synthetic_motion import SyntheticMotionDataset
+
+        return SyntheticMotionDataset(split, size=size, seed=seed, transform=transform, **kw)
     if name == "folder":
         from bench.datasets.folder import FolderDataset
 

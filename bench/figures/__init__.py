@@ -14,10 +14,13 @@ function (``accuracy_latency_plan``, ``per_class_matrix``, ...), so both can be 
 
 Layout, one concern per module:
 
-- ``rows``: data selection (which rows a figure may draw, sizes, labels, the Pareto front).
-- ``style``: the look (local seaborn style, colours, log-axis ticks, notes under the axes).
+- ``rows``: data selection (which rows a figure may draw, sizes, labels, the Pareto front, the
+  family of a row: ``family_of``, which the tables use too).
+- ``style``: the look (local seaborn style, colours and markers by family, legends grouped by
+  family, log-axis ticks, notes under the axes).
 - ``labels``: placing point labels clear of markers, lines and each other.
 - one module per figure (file stem): ``accuracy_latency`` (``accuracy_vs_latency``),
+  ``accuracy_latency_family`` (``accuracy_vs_latency_by_family``, a panel per family),
   ``params_flops``, ``latency_size`` (``latency_vs_size``), ``claims``, ``per_class``
   (``per_class_iou``), ``qualitative`` (which reads the prediction files through
   ``bench.predictions``, the module that owns their format).
@@ -40,19 +43,20 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
-from bench.figures.accuracy_latency import (
+from bench.figures.accuracy_latency import (  # noqa: E402
     LatencyPlan,
-    Point,  # noqa: E402
+    Point,
     accuracy_latency_plan,
     accuracy_vs_latency_figure,
 )
+from bench.figures.accuracy_latency_family import accuracy_vs_latency_by_family_figure  # noqa: E402
 from bench.figures.claims import claims_figure  # noqa: E402
 from bench.figures.latency_size import latency_vs_size_figure  # noqa: E402
 from bench.figures.params_flops import PAPER_VALUES, params_flops_figure  # noqa: E402
 from bench.figures.per_class import per_class_iou_figure, per_class_matrix  # noqa: E402
 from bench.figures.qualitative import qualitative_figure  # noqa: E402
-from bench.figures.rows import pareto_front, profile_note, select_size  # noqa: E402
-from bench.figures.style import DPI  # noqa: E402
+from bench.figures.rows import family_of, pareto_front, profile_note, select_size  # noqa: E402
+from bench.figures.style import DPI, system_colors  # noqa: E402
 from bench.figures.writer import FIGURE_STEMS, _builders, write_figures  # noqa: E402, F401
 from bench.predictions import Predictions, load_predictions  # noqa: E402
 
@@ -66,6 +70,9 @@ __all__ = [
     "profile_note",
     "accuracy_latency_plan",
     "accuracy_vs_latency_figure",
+    "accuracy_vs_latency_by_family_figure",
+    "family_of",
+    "system_colors",
     "params_flops_figure",
     "latency_vs_size_figure",
     "claims_figure",

@@ -1,5 +1,6 @@
 """Figure ``latency_vs_size``: median latency (p10-p90 bars) against input size, a line per
-system."""
+system, coloured by family (``style.system_colors``). Up to ``RIGHT_LEGEND_AT_MOST`` systems the
+legend stands right of the axes; with more, under them in columns, a column group per family."""
 
 from __future__ import annotations
 
@@ -7,12 +8,30 @@ from collections import Counter
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.typing import LineStyleType
 
 from bench.figures.rows import batch_of, device_label, is_ok, num, size_label, size_of, table_rows
-from bench.figures.style import figure_style, finish, plain_log_axis, system_colors, wrap
+from bench.figures.style import (
+    HIGHLIGHT,
+    LegendGroup,
+    bold_labels,
+    family_title,
+    figure_style,
+    finish,
+    grouped_legend,
+    legend_columns,
+    plain_log_axis,
+    system_colors,
+    system_families,
+    system_handle,
+    systems_by_family,
+    wrap,
+)
+
+RIGHT_LEGEND_AT_MOST = 12  # systems listed in one column right of the axes
 
 
 def latency_vs_size_figure(data: Mapping) -> Figure | None:
@@ -85,8 +104,9 @@ def latency_vs_size_figure(data: Mapping) -> Figure | None:
                 linestyle=lines[si % len(lines)],
                 markersize=5,
                 capsize=3,
-                linewidth=1.4,
+                linewidth=2.6 if system == HIGHLIGHT else 1.4,
                 elinewidth=1.0,
+                zorder=3 if system == HIGHLIGHT else 2,
             )
         ax.set_yscale("log")
         plain_log_axis(ax.yaxis, *ax.get_ylim())
@@ -105,38 +125,62 @@ def latency_vs_size_figure(data: Mapping) -> Figure | None:
             wrap(f"{devs}; {batch_text}, {mode}; error bars: p10–p90", fig, size, 0.6),
             fontsize=size,
         )
-        blank = Line2D([], [], linestyle="none")
-        handles = [blank] + [
-            Line2D([], [], color=colors.get(s, "C0"), linewidth=2.5) for s in systems
-        ]
-        labels = ["system"] + systems
-        if len(styles) > 1:
-            handles += [blank, blank]
-            labels += [
-                "",
-                "device" + (", precision" if several_prec else "") + (", run" if has_runs else ""),
-            ]
-            for si, (device, prec, run) in enumerate(styles):
-                handles.append(
+        families = system_families(data)
+        by_family = systems_by_family({s: families.get(s, "heavy") for s in systems})
+        style_title = (
+            "device" + (", precision" if several_prec else "") + (", run" if has_runs else "")
+        )
+        style_entries: list[tuple[Artist, str]] = (
+            [
+                (
                     Line2D(
                         [],
                         [],
                         color="#555555",
                         marker=markers[si % len(markers)],
                         linestyle=lines[si % len(lines)],
-                    )
+                    ),
+                    ", ".join(x for x in (device_label(device), prec, run) if x),
                 )
-                labels.append(", ".join(x for x in (device_label(device), prec, run) if x))
-        leg = ax.legend(
-            handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0
+                for si, (device, prec, run) in enumerate(styles)
+            ]
+            if len(styles) > 1
+            else []
         )
-        for text, lab in zip(leg.get_texts(), labels):
-            if lab == "system" or lab.startswith("device"):
-                text.set_fontweight("bold")
+        legend: dict | None = None
+        bold: set[str] = set()
+        if len(systems) <= RIGHT_LEGEND_AT_MOST:
+            blank = Line2D([], [], linestyle="none")
+            handles: list[Artist] = [blank]
+            handles += [
+                system_handle(f, colors.get(s, "C0"), s, line=True)
+                for f, names in by_family.items()
+                for s in names
+            ]
+            labels = ["system"] + [s for names in by_family.values() for s in names]
+            if style_entries:
+                handles += [blank, blank] + [h for h, _ in style_entries]
+                labels += ["", style_title] + [lab for _, lab in style_entries]
+            leg = ax.legend(
+                handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0
+            )
+            bold_labels(leg, {"system", style_title, HIGHLIGHT})
+        else:
+            fig.set_figwidth(10.0)
+            groups: list[LegendGroup] = [
+                (
+                    family_title(f, len(names), short=True),
+                    [(system_handle(f, colors.get(s, "C0"), s, line=True), s) for s in names],
+                )
+                for f, names in by_family.items()
+            ]
+            groups.append((style_title, style_entries))
+            labels = [h for h, _ in groups] + [lab for _, e in groups for _, lab in e]
+            legend, bold = grouped_legend(groups, legend_columns(fig, labels))
         precs = sorted({str(r.get("precision")) for r in rows if r.get("precision")})
         notes = [
             f"precision: {', '.join(precs)}"
             + (" (classical methods run on uint8 images)" if "uint8" in precs else "")
             + "."
         ]
-        return finish(fig, notes)
+        return finish(fig, notes, legend, bold)

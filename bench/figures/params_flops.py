@@ -1,5 +1,7 @@
 """Figure ``params_flops``: parameters and GFLOPs per system (log bars) with the ENet paper's
-values beside them."""
+values beside them; systems grouped by family under bold headings (when there are several
+families), ENet's name in bold, and more than ``LIST_CLASSICAL_AT_MOST`` classical methods (no
+parameters, FLOPs not applicable) in one line named in a note."""
 
 from __future__ import annotations
 
@@ -12,13 +14,23 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from bench.figures.rows import is_classical, is_ok, num, size_label, size_of, table_rows
-from bench.figures.style import figure_style, finish, plain_log_axis, system_colors
+from bench.figures.style import (
+    HIGHLIGHT,
+    family_title,
+    figure_style,
+    finish,
+    plain_log_axis,
+    system_colors,
+    system_families,
+    systems_by_family,
+)
 from bench.paper import PUBLISHED
 
 # The ENet paper's published values (Paszke et al. 2016, Table 2/3, 3x640x360 input), drawn as
 # "paper" markers: the only numbers in the figures that do not come from a results row.
 PAPER_VALUES = PUBLISHED  # the ENet paper's parameters and GFLOPs (bench.paper)
 PAPER_FLOPS_SIZE = (640, 360)
+LIST_CLASSICAL_AT_MOST = 4  # classical methods with a line each; more share one line
 
 
 def _flops_row(rows: list[dict]) -> dict | None:
@@ -45,28 +57,50 @@ def params_flops_figure(data: Mapping) -> Figure | None:
     systems = list(dict.fromkeys(r["system"] for r in eff if r.get("system")))
     if not systems:
         return None
-    entries = []
-    for s in systems:
-        rows = [r for r in eff if r.get("system") == s]
-        classical = any(is_classical(r) for r in rows)
-        ok_params = [v for r in rows if is_ok(r) and (v := num(r.get("params"))) is not None]
-        any_params = [v for r in rows if (v := num(r.get("params"))) is not None]
-        params = ok_params[0] if ok_params else any_params[0] if any_params else None
-        frow = None if classical else _flops_row(rows)
-        entries.append(
-            {
-                "system": s,
-                "classical": classical,
-                "params_m": None if classical or params is None else params / 1e6,
-                "gflops": num(frow["gflops"]) if frow else None,
-                "size": size_of(frow) if frow else None,
-                "counter": frow.get("flops_counter") if frow else None,
-            }
-        )
-    if not any(e["params_m"] or e["gflops"] for e in entries if not e["classical"]):
+    families = system_families(data)
+    grouped = systems_by_family({s: families.get(s, "heavy") for s in systems})
+    entries: list[dict] = []
+    folded: list[str] = []
+    for family, names in grouped.items():
+        if len(grouped) > 1:
+            entries.append({"heading": family_title(family, len(names))})
+        group = []
+        for s in names:
+            rows = [r for r in eff if r.get("system") == s]
+            classical = any(is_classical(r) for r in rows)
+            ok_params = [v for r in rows if is_ok(r) and (v := num(r.get("params"))) is not None]
+            any_params = [v for r in rows if (v := num(r.get("params"))) is not None]
+            params = ok_params[0] if ok_params else any_params[0] if any_params else None
+            frow = None if classical else _flops_row(rows)
+            group.append(
+                {
+                    "system": s,
+                    "classical": classical,
+                    "params_m": None if classical or params is None else params / 1e6,
+                    "gflops": num(frow["gflops"]) if frow else None,
+                    "size": size_of(frow) if frow else None,
+                    "counter": frow.get("flops_counter") if frow else None,
+                }
+            )
+        classical_names = [str(e["system"]) for e in group if e["classical"]]
+        if len(classical_names) > LIST_CLASSICAL_AT_MOST:
+            group = [e for e in group if not e["classical"]]
+            group.append(
+                {
+                    "system": f"{len(classical_names)} methods",
+                    "classical": True,
+                    "params_m": None,
+                    "gflops": None,
+                    "size": None,
+                    "counter": None,
+                }
+            )
+            folded += classical_names
+        entries += group
+    if not any(e.get("params_m") or e.get("gflops") for e in entries if not e.get("classical")):
         return None
     colors = system_colors(data)
-    sizes = list(dict.fromkeys(e["size"] for e in entries if e["size"]))
+    sizes = list(dict.fromkeys(e["size"] for e in entries if e.get("size")))
     common = sizes[0] if len(sizes) == 1 else None
     with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=(9.5, 1.4 + 0.42 * len(entries)), sharey=True)
@@ -76,9 +110,11 @@ def params_flops_figure(data: Mapping) -> Figure | None:
             (axes[0], "params_m", "params_m"),
             (axes[1], "gflops", "gflops"),
         ):
-            values = [e[key] for e in entries if e[key]]
+            values = [e[key] for e in entries if e.get(key)]
             papers = [
-                PAPER_VALUES[e["system"]][paper_key] for e in entries if e["system"] in PAPER_VALUES
+                PAPER_VALUES[e["system"]][paper_key]
+                for e in entries
+                if e.get("system") in PAPER_VALUES
             ]
             every = values + papers
             if every:
@@ -89,6 +125,8 @@ def params_flops_figure(data: Mapping) -> Figure | None:
             ax.set_xscale("log")
             ax.set_xlim(lo, hi)
             for k, e in enumerate(entries):
+                if "heading" in e:
+                    continue
                 v = e[key]
                 if e["classical"]:
                     ax.text(
@@ -143,16 +181,19 @@ def params_flops_figure(data: Mapping) -> Figure | None:
                 )
             plain_log_axis(ax.xaxis)
             ax.grid(axis="y", visible=False)
-        axes[0].set_yticks(y, [e["system"] for e in entries])
+        axes[0].set_yticks(y, [e.get("heading") or e["system"] for e in entries])
+        for tick, e in zip(axes[0].get_yticklabels(), entries):
+            if "heading" in e or e.get("system") == HIGHLIGHT:
+                tick.set_fontweight("bold")
         axes[0].set_ylim(len(entries) - 0.5, -0.5)
-        axes[0].set_xlabel("parameters (millions, log scale)")
+        axes[0].set_xlabel("parameters\n(millions, log scale)")
         axes[0].set_title("Parameters")
         at = (
             f"at {size_label(common)}"
             if common
             else "at 640x360 where measured, else the largest size run (labelled)"
         )
-        axes[1].set_xlabel(f"GFLOPs per image (log scale), {at}")
+        axes[1].set_xlabel(f"GFLOPs per image (log scale),\n{at}")
         axes[1].set_title("Compute (2 FLOPs per multiply-add)")
         fig.suptitle("Model size and compute per system", fontweight="bold")
         if paper_drawn:
@@ -163,7 +204,7 @@ def params_flops_figure(data: Mapping) -> Figure | None:
                 bbox_to_anchor=(1.02, 1.0),
                 borderaxespad=0.0,
             )
-        counters = sorted({e["counter"] for e in entries if e["counter"]})
+        counters = sorted({e["counter"] for e in entries if e.get("counter")})
         notes = []
         if counters:
             notes.append(
@@ -171,8 +212,13 @@ def params_flops_figure(data: Mapping) -> Figure | None:
                 "for a 3x640x360 input"
                 + (
                     "."
-                    if any(e["size"] == PAPER_FLOPS_SIZE for e in entries)
+                    if any(e.get("size") == PAPER_FLOPS_SIZE for e in entries)
                     else ", not drawn beside FLOPs counted at another size."
                 )
+            )
+        if folded:
+            notes.append(
+                f"{len(folded)} classical methods (no learned parameters; FLOPs not "
+                f"applicable): {', '.join(folded)}."
             )
         return finish(fig, notes)

@@ -1,5 +1,5 @@
 """Figure ``per_class_iou``: per-class IoU heatmap, one figure per dataset as for
-accuracy_vs_latency; ``per_class_matrix`` is the selection behind it."""
+accuracy_vs_latency, rows grouped by family; ``per_class_matrix`` is the selection behind it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from bench.figures.rows import (
     accuracy_groups,
+    by_family,
     clean_row,
     dataset_name,
     is_classical,
@@ -70,7 +71,7 @@ def per_class_iou_figure(data: Mapping, dataset: str | None = None) -> Figure | 
     rows = groups.get(dataset)
     if not rows:
         return None
-    labels, classes, matrix = per_class_matrix(rows)
+    labels, classes, matrix = per_class_matrix(by_family(rows))
     mask = np.isnan(matrix)
     with figure_style():
         fig, ax = plt.subplots(
@@ -122,6 +123,11 @@ def per_class_iou_figure(data: Mapping, dataset: str | None = None) -> Figure | 
             notes.append(
                 "oracle: each region gets its majority ground-truth class (an upper "
                 "bound that uses the test labels)."
+            )
+        if any(r.get("protocol") == "oracle-assisted" for r in rows):
+            notes.append(
+                "oracle-assisted: an interactive method given seeds derived from the ground "
+                "truth (an upper bound too)."
             )
         if mask.any():
             notes.append("n/m: not measured (grey).")

@@ -3,7 +3,7 @@
 Pure functions of the rows (no matplotlib): ``num`` turns anything that is not a finite number
 into None (never 0), ``table_rows`` gives cleaned copies of a table's rows, ``accuracy_groups``
 the usable accuracy rows per dataset (one split each), ``select_size`` and ``pareto_front`` what
-accuracy_vs_latency draws.
+accuracy_vs_latency draws, ``family_of`` the family a row belongs to (tables and figures alike).
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from models.registry import CLASSICAL_PROTOCOLS, FAMILIES
+
+#: Protocols whose rows use the test labels (an upper bound, never on a Pareto front).
+UPPER_BOUND_PROTOCOLS = ("oracle", "oracle-assisted")
 
 PREFERRED_SIZES = ((480, 360), (640, 360))  # tie-break of select_size, then the larger area
 _DATASET_NAMES = {"camvid": "CamVid", "cityscapes": "Cityscapes", "synthetic": "synthetic"}
@@ -60,7 +65,50 @@ def device_label(device: str | None, names: Iterable[str | None] = ()) -> str:
 
 
 def is_classical(row: Mapping) -> bool:
-    return row.get("kind") == "classical" or row.get("protocol") in ("oracle", "learned")
+    return row.get("kind") == "classical" or row.get("protocol") in CLASSICAL_PROTOCOLS
+
+
+def is_upper_bound(row: Mapping) -> bool:
+    """A classical row scored with the test labels' help (``oracle``, ``oracle-assisted``)."""
+    return row.get("protocol") in UPPER_BOUND_PROTOCOLS
+
+
+def registered_family(name: str) -> str | None:
+    """The registry's family of the system ``name``; None when no system has that name."""
+    from bench.errors import BadInput
+    from bench.systems import get_system  # registers every model and classical method
+
+    try:
+        family = get_system(name).family
+    except BadInput:
+        return None
+    return family if family in FAMILIES else None
+
+
+def family_of(row: Mapping) -> str:
+    """The family (one of ``FAMILIES``) a results row belongs to: the row's own ``family``, else
+    the registry's family of its system, else ``classical`` for a classical row, else ``heavy``
+    (rows written before the field existed, of systems no longer registered)."""
+    family = row.get("family")
+    if isinstance(family, str) and family in FAMILIES:
+        return family
+    name = row.get("system")
+    if isinstance(name, str) and name:
+        registered = registered_family(name)
+        if registered is not None:
+            return registered
+    return "classical" if is_classical(row) else "heavy"
+
+
+def family_rank(family: str) -> int:
+    """Position of ``family`` in ``FAMILIES`` (an unknown one after them all)."""
+    return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
+
+
+def by_family(rows: Iterable[Mapping]) -> list:
+    """``rows`` grouped by family in the order of ``FAMILIES``, each family's rows in the order
+    given (a stable sort)."""
+    return sorted(rows, key=lambda r: family_rank(family_of(r)))
 
 
 _TEXT_FIELDS = (

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from bench.atomic import atomic_path
 from bench.figures.accuracy_latency import accuracy_vs_latency_figure
+from bench.figures.accuracy_latency_family import accuracy_vs_latency_by_family_figure
 from bench.figures.claims import claims_figure
 from bench.figures.latency_size import latency_vs_size_figure
 from bench.figures.params_flops import params_flops_figure
@@ -22,6 +23,7 @@ from bench.figures.style import DPI, figure_style
 
 FIGURE_STEMS = (
     "accuracy_vs_latency",
+    "accuracy_vs_latency_by_family",
     "params_flops",
     "latency_vs_size",
     "claims",
@@ -56,6 +58,12 @@ def _builders(data: Mapping, prediction_dirs: Sequence[Path]) -> list[tuple[str,
             (
                 figure_stem("accuracy_vs_latency", ds, several),
                 lambda ds=ds: accuracy_vs_latency_figure(data, ds),
+            )
+        )
+        out.append(
+            (
+                figure_stem("accuracy_vs_latency_by_family", ds, several),
+                lambda ds=ds: accuracy_vs_latency_by_family_figure(data, ds),
             )
         )
     out.append(("params_flops", lambda: params_flops_figure(data)))

@@ -6,7 +6,10 @@ split, the classical counterpart of ``bench.train.evaluate_checkpoint``.
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -15,7 +18,9 @@ from tqdm import tqdm
 from bench.measure.accuracy import ConfusionMatrix
 from bench.systems import create_method
 from classical.classifier import spread_indices, train_classifier
-from classical.protocols import PROTOCOLS, segment
+from classical.interactive import InteractiveMethod
+from classical.protocols import ASSISTED, check_protocol, segment
+from classical.seeds import oracle_seeds
 
 
 def evaluate_classical(
@@ -36,20 +41,23 @@ def evaluate_classical(
 
     ``method_name``: a registered name (built with ``method_kwargs``) or a method object.
     ``train_ds`` is used by ``learned`` only (``max_train_images`` spread over it) and may be None
-    for ``oracle``. Returns ``ConfusionMatrix.compute(spec.classes)`` plus ``protocol``,
-    ``system``, ``classifier_params`` (the learned classifier's parameter count; None for the
-    oracle), ``images``, ``train_images``, ``regions_per_image`` (mean), ``partition_ms_mean``
-    (mean wall time of ``partition`` in this loop: informal, not the latency measurement) and
-    ``train_s`` (classifier training time, regions included). ``on_prediction(index,
+    for ``oracle`` and ``oracle-assisted``. Returns ``ConfusionMatrix.compute(spec.classes)`` plus
+    ``protocol``, ``system``, ``classifier_params`` (the learned classifier's parameter count;
+    None for the oracles), ``images``, ``train_images``, ``regions_per_image`` (mean; the seed
+    groups under ``oracle-assisted``), ``partition_ms_mean`` (mean wall time of ``partition``,
+    or of ``partition_seeded`` for an interactive method, its seeds derived beforehand, in this
+    loop: informal, not the latency measurement), ``train_s`` (classifier training time,
+    regions included) and ``seed_kind`` (the simulated user's seeds under ``oracle-assisted``,
+    drawn from each test label with ``seed``; None otherwise). ``on_prediction(index,
     class_map)``, if given, sees every test image's prediction.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     method = (
         create_method(method_name, **(method_kwargs or {}))
         if isinstance(method_name, str)
         else method_name
     )
+    check_protocol(method, protocol)  # (before any training)
+    assisted = protocol == ASSISTED
     name = method_name if isinstance(method_name, str) else getattr(method, "name", "?")
     spec = test_ds.spec
     classifier, train_s, train_images = None, None, 0
@@ -77,10 +85,25 @@ def evaluate_classical(
         range(n), desc=f"{name} {protocol}", unit="img", leave=False, disable=not progress
     ):
         image, gt = test_ds.raw(i)
-        t0 = time.perf_counter()
-        regions = method.partition(image)
-        partition_s += time.perf_counter() - t0
-        regions_total += int(regions.max()) + 1
+        seeds = None
+        if assisted:
+            assert isinstance(method, InteractiveMethod)  # (check_protocol)
+            seeds = oracle_seeds(
+                gt, spec.num_classes, spec.ignore_index, kind=method.seed_kind, seed=seed
+            )
+            seed_map, seed_classes = seeds
+            if not len(seed_classes):  # an all-void label: nothing to seed, nothing scored
+                regions = np.zeros(np.shape(gt), np.int32)
+            else:
+                t0 = time.perf_counter()
+                regions = method.partition_seeded(image, seed_map, seed_classes)
+                partition_s += time.perf_counter() - t0
+            regions_total += len(seed_classes)
+        else:
+            t0 = time.perf_counter()
+            regions = method.partition(image)
+            partition_s += time.perf_counter() - t0
+            regions_total += int(regions.max()) + 1
         pred = segment(
             method,
             image,
@@ -90,6 +113,7 @@ def evaluate_classical(
             num_classes=spec.num_classes,
             ignore_index=spec.ignore_index,
             regions=regions,
+            seeds=seeds,
         )
         cm.update(torch.from_numpy(np.asarray(gt).astype(np.int64)), torch.from_numpy(pred))
         if on_prediction is not None:
@@ -105,6 +129,83 @@ def evaluate_classical(
             "regions_per_image": regions_total / n if n else float("nan"),
             "partition_ms_mean": 1e3 * partition_s / n if n else float("nan"),
             "train_s": train_s,
+            "seed_kind": method.seed_kind if isinstance(method, InteractiveMethod) else None,
         }
     )
     return out
+
+
+@dataclass
+class Workload:
+    """What the latency of a classical method times: ``fn()`` partitions the next input in turn
+    (and returns its region map), at ``width`` x ``height``; ``note`` says how the input was
+    made when it is not simply the dataset's images."""
+
+    fn: Callable[[], np.ndarray]
+    width: int
+    height: int
+    note: str | None = None
+
+
+def partition_workload(method, data, count: int, seed: int = 0) -> Workload:
+    """The timed work of ``method`` on the first ``count`` items of ``data``, the same for the
+    efficiency pass and the regression check:
+
+    * a method of one image: ``partition`` of each image in turn;
+    * an interactive method: ``partition_seeded`` with the simulated user's seeds of each image,
+      derived from its ground truth before timing;
+    * a motion method: ``update`` with the next frame of a sequence, streamed
+      (``bench.measure.motion.streaming``); a dataset without sequences (CamVid in the SegNet
+      layout) is replaced by synthetic-motion frames at its size, which the note says.
+    """
+    from classical.interactive import InteractiveMethod
+    from classical.motion import MotionMethod
+    from classical.seeds import oracle_seeds
+
+    if isinstance(method, MotionMethod):
+        from bench.datasets import open_dataset
+        from bench.datasets.synthetic_motion import SyntheticMotionDataset
+        from bench.measure.motion import streaming
+
+        note = None
+        if not isinstance(data, SyntheticMotionDataset):
+            h, w = data.raw(0)[0].shape[:2]
+            note = (
+                f"streamed on synthetic-motion frames at {w}x{h}: {data.spec.name} has no "
+                f"frame sequences"
+            )
+            data = open_dataset("synthetic-motion", "test", size=(w, h), seed=seed, sequences=1)
+        h, w = data.raw(0)[0].shape[:2]
+        return Workload(streaming(method, data), w, h, note or "streamed: one update per frame")
+    count = min(count, len(data))
+    if isinstance(method, InteractiveMethod):
+        spec, seeded = data.spec, []
+        for i in range(count):
+            image, gt = data.raw(i)
+            seeds, seed_classes = oracle_seeds(
+                gt, spec.num_classes, spec.ignore_index, kind=method.seed_kind, seed=seed
+            )
+            if len(seed_classes):  # (an all-void label has no seed)
+                seeded.append((image, seeds, seed_classes))
+        if not seeded:
+            raise ValueError(f"no test image of {spec.name} has a seed (all void)")
+        in_seeded_turn = itertools.cycle(seeded)
+
+        def seeded_fn():
+            image, seeds, seed_classes = next(in_seeded_turn)
+            return method.partition_seeded(image, seeds, seed_classes)
+
+        h, w = seeded[0][0].shape[:2]
+        note = (
+            f"partition_seeded timed with {method.seed_kind} seeds derived from each test "
+            f"image's ground truth (a simulated user), derived before timing"
+        )
+        return Workload(seeded_fn, w, h, note)
+    images = [data.raw(i)[0] for i in range(count)]
+    in_turn = itertools.cycle(images)
+
+    def fn():
+        return method.partition(next(in_turn))
+
+    h, w = images[0].shape[:2]
+    return Workload(fn, w, h)

@@ -27,6 +27,7 @@ does not say.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,8 +140,6 @@ class _OpCensus(TorchDispatchMode):
 
 def _on_meta(model: nn.Module, x: torch.Tensor):
     """A meta-device copy of model and input: shapes only, no memory, no arithmetic."""
-    import copy
-
     meta_model = copy.deepcopy(model).to("meta") if _has_real_params(model) else model
     return meta_model.eval(), torch.empty(x.shape, dtype=x.dtype, device="meta")
 
@@ -156,21 +155,39 @@ def _run_counted(model: nn.Module, x: torch.Tensor, *modes) -> None:
         model(x)
 
 
-def count_flops(model: nn.Module, x: torch.Tensor) -> FlopCount:
-    """FLOPs of one forward pass on ``x`` with FlopCounterMode (on the meta device)."""
+#: The counter's name when a model's work depends on its input's values (Mask R-CNN's
+#: detections), so that it cannot run on the meta device and is counted on real tensors.
+DATA_DEPENDENT = " (real tensors: the count depends on the input)"
+
+
+def _count(model: nn.Module, x: torch.Tensor) -> tuple[FlopCounterMode, _OpCensus, bool]:
+    """Run ``model`` on ``x`` under the counters: on the meta device (shapes only) when the
+    model allows it, else on real tensors. Returns the counters and whether it was the meta."""
     meta_model, meta_x = _on_meta(model, x)
-    counter = FlopCounterMode(display=False)
-    census = _OpCensus()
-    _run_counted(meta_model, meta_x, counter, census)
+    counter, census = FlopCounterMode(display=False), _OpCensus()
+    try:
+        _run_counted(meta_model, meta_x, counter, census)
+        return counter, census, True
+    except (NotImplementedError, RuntimeError):  # a data-dependent op (nonzero, nms, ...)
+        if not _has_real_params(model):
+            raise
+    counter, census = FlopCounterMode(display=False), _OpCensus()
+    _run_counted(copy.deepcopy(model).eval(), x, counter, census)
+    return counter, census, False
+
+
+def count_flops(model: nn.Module, x: torch.Tensor) -> FlopCount:
+    """FLOPs of one forward pass on ``x`` with FlopCounterMode (on the meta device; on real
+    tensors for a model whose work depends on the input's values, which the name says)."""
+    counter, census, on_meta = _count(model, x)
     by_op = {
         getattr(k, "__name__", str(k)): float(v)
         for k, v in counter.get_flop_counts().get("Global", {}).items()
     }
     counted = {k.__name__ for k in flop_registry} | _COUNTED_COMPOSITES
     not_counted = sorted(n for n in census.calls if n not in counted and n not in _NO_ARITHMETIC)
-    return FlopCount(
-        "torch.utils.flop_counter", float(counter.get_total_flops()), by_op, not_counted
-    )
+    name = "torch.utils.flop_counter" + ("" if on_meta else DATA_DEPENDENT)
+    return FlopCount(name, float(counter.get_total_flops()), by_op, not_counted)
 
 
 def paper_convention_gflops(model: nn.Module, x: torch.Tensor) -> dict:
@@ -181,10 +198,7 @@ def paper_convention_gflops(model: nn.Module, x: torch.Tensor) -> dict:
     batch-norm element, 1 per PReLU, ReLU, addition or multiplication element, k*k per max-pool
     output). Returns the parts and the total, in GFLOPs.
     """
-    meta_model, meta_x = _on_meta(model, x)
-    census = _OpCensus()
-    counter = FlopCounterMode(display=False)
-    _run_counted(meta_model, meta_x, counter, census)
+    counter, census, _ = _count(model, x)
     dense_extra = 0.0
     pool_ops = 0.0
     for name, args, kwargs, out in census.records:
