@@ -44,13 +44,18 @@ DEFAULT_TOLERANCES = {
 }
 METRICS = ("params", "gflops", "latency_1t", "latency_mt", "fingerprint")
 
-#: Heavy models are checked at a smaller size, so that five timed iterations per round of each
-#: still fit the check's time budget (about 0.3 s per forward pass on one core at 160x120).
+#: Heavy and instance models are checked at a smaller size, so that five timed iterations per
+#: round of each still fit the check's time budget (about 0.3 s per forward pass on one core at
+#: 160x120).
 HEAVY_SIZE = [160, 120]
 
 
 def _default_sizes() -> dict:
-    return {name: list(HEAVY_SIZE) for name in ("segnet", "unet", "pspnet", "deeplabv3plus")}
+    from bench.systems import list_systems
+
+    return {
+        s.name: list(HEAVY_SIZE) for s in list_systems("model") if s.family in ("heavy", "instance")
+    }
 
 
 @dataclass
