@@ -62,11 +62,6 @@ for (``seed_kind``: ``scribbles`` or ``box``, :data:`classical.seeds.SEED_KINDS`
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import itertools
-from collections.abc import Iterator
-
 import numpy as np
 from scipy import ndimage
 
@@ -191,39 +186,17 @@ def _cell(index: np.ndarray, small: int, big: int) -> np.ndarray:
     return (2 * np.asarray(index, np.int64) + 1) * small // (2 * big)
 
 
-@contextlib.contextmanager
-def single_blas_thread() -> Iterator[None]:
-    """OpenBLAS (numpy's and scipy's) on one thread inside the block, restored after.
+def single_blas_thread():
+    """BLAS (numpy's and scipy's OpenBLAS) on one thread inside the block, restored after
+    (threadpoolctl).
 
     The random walker's conjugate gradients call BLAS for a dot product of a few ten thousand
     numbers at every step; OpenBLAS spreads each over its threads, and on a busy machine the
     hand-over costs more than the work (measured here: 10 to 25 times slower on 2 shared cores).
-    Done through OpenBLAS's own ``*_set_num_threads`` functions, found in the libraries this
-    process has loaded (Linux ``/proc/self/maps``); anywhere else it does nothing.
     """
-    restore = []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
-    except OSError:
-        paths = []
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in itertools.product(("scipy_openblas", "openblas"), ("64_", "")):
-            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            if get is not None and set_ is not None:
-                restore.append((set_, int(get())))
-                set_(1)
-                break
-    try:
-        yield
-    finally:
-        for set_, before in restore:
-            set_(before)
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 # --------------------------------------------------------------------------------------------
