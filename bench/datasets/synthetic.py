@@ -36,6 +36,7 @@ from bench.datasets.synthetic_scene import (
     draw_sky,
     draw_skyline,
     roll_camera,
+    street_geometry,
 )
 from bench.errors import BadInput
 
@@ -58,13 +59,7 @@ def generate_scene(
     ).spawn(2)
     sc = Scene(np.random.default_rng(layout_seq), int(width), int(height))
     r = sc.rng
-    xl, xr = -r.uniform(1.2, 3.5), r.uniform(1.2, 3.5)
-    geo = {
-        "road_l": xl,
-        "road_r": xr,
-        "pave_l": xl - r.uniform(0.8, 3.0),
-        "pave_r": xr + r.uniform(0.8, 3.0),
-    }
+    geo = street_geometry(r)
     roll = r.uniform(-4, 4) if r.uniform() < 0.25 else 0.0
     haze = draw_sky(sc)
     draw_skyline(sc, haze)

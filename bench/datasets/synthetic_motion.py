@@ -57,6 +57,7 @@ from bench.datasets.synthetic_scene import (
     draw_ground,
     draw_sky,
     draw_skyline,
+    street_geometry,
 )
 from bench.errors import BadInput
 
@@ -200,13 +201,7 @@ def motion_sequence(seed: int, split: str, sequence: int, width: int, height: in
     layout_seq, objects_seq, effects_seq, sensor_seq = _seeds(seed, split, sequence, 0).spawn(4)
     sc = Scene(np.random.default_rng(layout_seq), int(width), int(height))
     r = sc.rng
-    xl, xr = -r.uniform(1.2, 3.5), r.uniform(1.2, 3.5)
-    geo = {
-        "road_l": xl,
-        "road_r": xr,
-        "pave_l": xl - r.uniform(0.8, 3.0),
-        "pave_r": xr + r.uniform(0.8, 3.0),
-    }
+    geo = street_geometry(r)
     haze = draw_sky(sc)
     draw_skyline(sc, haze)
     draw_ground(sc, geo)

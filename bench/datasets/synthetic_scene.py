@@ -414,3 +414,15 @@ def apply_sensor(out: np.ndarray, r: np.random.Generator) -> np.ndarray:
             assert decoded is not None, "cv2 decodes the JPEG it has just encoded"
             out = decoded
     return out
+
+
+def street_geometry(r: np.random.Generator) -> dict:
+    """Where the road and the pavements lie, in ground units across the camera's axis: the
+    road's left and right edges, and the pavements' outer edges."""
+    xl, xr = -r.uniform(1.2, 3.5), r.uniform(1.2, 3.5)
+    return {
+        "road_l": xl,
+        "road_r": xr,
+        "pave_l": xl - r.uniform(0.8, 3.0),
+        "pave_r": xr + r.uniform(0.8, 3.0),
+    }

@@ -118,18 +118,38 @@ def evaluate_classical(
         cm.update(torch.from_numpy(np.asarray(gt).astype(np.int64)), torch.from_numpy(pred))
         if on_prediction is not None:
             on_prediction(i, pred)
+    out = summary(cm, spec, name, protocol, classifier, n, train_images, regions_total)
+    out.update(
+        {
+            "partition_ms_mean": 1e3 * partition_s / n if n else float("nan"),
+            "train_s": train_s,
+            "seed_kind": method.seed_kind if isinstance(method, InteractiveMethod) else None,
+        }
+    )
+    return out
+
+
+def summary(
+    cm: ConfusionMatrix,
+    spec,
+    name: str,
+    protocol: str,
+    classifier,
+    images: int,
+    train_images: int,
+    regions_total: int,
+) -> dict:
+    """The metrics of one classical method's scoring (``ConfusionMatrix.compute``) and what
+    every such row says of it: system, protocol, classifier size, images, regions per image."""
     out = cm.compute(spec.classes)
     out.update(
         {
             "system": name,
             "protocol": protocol,
             "classifier_params": classifier.num_params if classifier is not None else None,
-            "images": n,
+            "images": images,
             "train_images": train_images,
-            "regions_per_image": regions_total / n if n else float("nan"),
-            "partition_ms_mean": 1e3 * partition_s / n if n else float("nan"),
-            "train_s": train_s,
-            "seed_kind": method.seed_kind if isinstance(method, InteractiveMethod) else None,
+            "regions_per_image": regions_total / images if images else float("nan"),
         }
     )
     return out

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from bench.datasets.synthetic_motion import SyntheticMotionDataset
 from bench.errors import BadInput
 from bench.measure.accuracy import ConfusionMatrix
+from bench.measure.classical import summary
 from bench.measure.latency import LatencyPolicy, Timer, measure_latency
 from bench.systems import create_method
 from classical.classifier import spread_indices, train_classifier
@@ -249,15 +250,9 @@ def evaluate_motion(
             bar.update()
     bar.close()
     n = len(scored)
-    out = cm.compute(spec.classes)
+    out = summary(cm, spec, name, protocol, classifier, n, train_images, regions_total)
     out.update(
         {
-            "system": name,
-            "protocol": protocol,
-            "classifier_params": classifier.num_params if classifier is not None else None,
-            "images": n,
-            "train_images": train_images,
-            "regions_per_image": regions_total / n if n else float("nan"),
             "partition_ms_mean": 1e3 * update_s / n if n else float("nan"),
             "train_s": train_s,
             "warmup_frames": warmup_frames,
