@@ -288,7 +288,7 @@ def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
     (the learned protocol's region classifier is counted in its accuracy rows) and no FLOPs: not
     applicable to these algorithms, never 0."""
     from bench.datasets import open_dataset
-    from bench.measure.classical import partition_workload
+    from bench.measure.workload import partition_workload
     from bench.systems import create_method
 
     row = {

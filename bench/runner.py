@@ -480,6 +480,11 @@ def _score_instance(config: RunConfig, cell: Cell, profile, test, saved) -> dict
                 ),
             )
             trained = train_instance_model(model, train_split, profile, seed=config.seed)
+            trained.update(
+                epochs=profile.epochs,
+                train_size=list(profile.train_size),
+                images_per_epoch=profile.images_per_epoch,
+            )
         metrics = evaluate_things_only(
             model, test, on_prediction=lambda i, p: saved.add(name, i, p)
         )

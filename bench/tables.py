@@ -136,7 +136,7 @@ def efficiency_table(rows: list[dict]) -> Table:
 def _budget(r: dict) -> str | None:
     if r.get("kind") == "classical":
         return "n/a"
-    if "epochs" not in r:
+    if r.get("epochs") is None:
         return None
     size = r.get("train_size")
     at = f" at {size[0]}x{size[1]}" if size else ""
@@ -146,7 +146,8 @@ def _budget(r: dict) -> str | None:
         if done is not None and done != r["epochs"]
         else f"{r['epochs']} epochs"
     )
-    return f"{epochs}{at}, best {r.get('best_epoch')}"
+    best = f", best {r['best_epoch']}" if r.get("best_epoch") is not None else ""
+    return f"{epochs}{at}{best}"
 
 
 def accuracy_table(rows: list[dict]) -> Table:
@@ -188,6 +189,12 @@ def accuracy_table(rows: list[dict]) -> Table:
             " `oracle-assisted`: an interactive method given seeds derived from the "
             "ground truth (an upper bound too, not comparable with unassisted rows)."
             if any(r.get("protocol") == "oracle-assisted" for r in rows)
+            else ""
+        )
+        + (
+            " `things-only` (an instance model): the mean IoU of the thing classes alone, "
+            "every other class counted as 'not a thing'; another metric than the others' mIoU."
+            if any(r.get("protocol") == "things-only" for r in rows)
             else ""
         ),
         group=_family,

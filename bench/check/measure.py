@@ -225,7 +225,7 @@ def _classical(
     name: str, settings: CheckSettings, w: int, h: int, entry: dict, stage: Callable[[str], None]
 ) -> Callable[[], object]:
     from bench.datasets import open_dataset
-    from bench.measure.classical import partition_workload
+    from bench.measure.workload import partition_workload
     from bench.systems import create_method
 
     stage("build")
