@@ -154,8 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--modes",
         default="eager",
         metavar="M,...",
-        help="execution modes: eager (default), compile (torch.compile; compile "
-        "time recorded apart), cudagraphs (GPU only)",
+        help="execution modes and runtimes: eager (default), compile (torch.compile; "
+        "compile time recorded apart), cudagraphs (GPU only), onnxruntime, openvino, int8 "
+        "(ONNX Runtime static quantization calibrated on training images); the runtimes "
+        "record their build time and their agreement with eager",
+    )
+    g.add_argument(
+        "--runtimes",
+        dest="modes",
+        default=argparse.SUPPRESS,
+        metavar="R,...",
+        help="the same as --modes: eager,compile,onnxruntime,openvino,int8",
     )
     g.add_argument("--compile", action="store_true", help="add the compile mode")
     g.add_argument(

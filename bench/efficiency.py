@@ -32,7 +32,10 @@ from bench.records import error_text, failed_row
 from bench.systems import any_size, create_model, get_system
 from models.calibrate import calibrate_bn
 
-MODES = ("eager", "compile", "cudagraphs")
+#: Deployment runtimes beside PyTorch's own modes (``bench.runtimes``): CPU, fp32 (int8 is its
+#: own precision), with export or build time and agreement with eager recorded per cell.
+RUNTIME_MODES = ("onnxruntime", "openvino", "int8")
+MODES = ("eager", "compile", "cudagraphs", *RUNTIME_MODES)
 
 
 @dataclass
@@ -108,8 +111,11 @@ def prepare(model: nn.Module, device: str, precision: str, channels_last: bool) 
     return model.eval()
 
 
-def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable[[], object], dict]:
-    """The callable to time for an execution mode, and what preparing it cost."""
+def make_forward(
+    model: nn.Module, x: torch.Tensor, mode: str, calibration: list[torch.Tensor] | None = None
+) -> tuple[Callable[[], object], dict]:
+    """The callable to time for an execution mode or runtime, and what preparing it cost
+    (``calibration``: the int8 runtime's input batches)."""
     extra: dict = {}
     if mode == "eager":
 
@@ -148,7 +154,33 @@ def make_forward(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[Callable
             raise ValueError("CUDA graphs need --device cuda")
         replay, memory = _cuda_graph(model, x)
         return replay, {**extra, "capture_memory": memory}
+    if mode in RUNTIME_MODES:
+        return _runtime_forward(model, x, mode, calibration)
     raise ValueError(f"unknown mode '{mode}': expected one of {', '.join(MODES)}")
+
+
+def _runtime_forward(
+    model: nn.Module, x: torch.Tensor, runtime: str, calibration: list[torch.Tensor] | None
+) -> tuple[Callable[[], object], dict]:
+    """A deployment runtime's forward pass on ``x`` (``bench.runtimes``), its build time and its
+    agreement with eager PyTorch on the same input."""
+    from bench.runtimes import agreement, build
+
+    if x.device.type != "cpu" or x.dtype != torch.float32:
+        raise ValueError(
+            f"runtime {runtime} is measured on the CPU from the fp32 model (got {x.device.type}, "
+            f"{str(x.dtype).replace('torch.', '')}); int8 is its own precision"
+        )
+    built = build(runtime, model, x, calibration)
+    with torch.inference_mode():
+        reference = _first_tensor(model(x))
+    extra = {
+        "runtime": runtime,
+        "build_s": built.build_s,
+        "runtime_notes": "; ".join(built.notes) or None,
+        **{f"eager_{k}": v for k, v in agreement(reference, built.fn()).items()},
+    }
+    return built.fn, extra
 
 
 def _cuda_graph(model: nn.Module, x: torch.Tensor) -> tuple[Callable[[], object], dict[str, Any]]:
@@ -279,6 +311,20 @@ def measure_system(
 
 
 CLASSICAL_IMAGES = 5  # test images a classical method is timed on, in turn
+CALIBRATION_IMAGES = 16  # training images the int8 runtime is calibrated on
+
+
+def calibration_batches(
+    opts: EfficiencyOptions, width: int, height: int, batch: int
+) -> list[torch.Tensor]:
+    """``CALIBRATION_IMAGES`` training images of the run's dataset, spread over the split, at
+    ``width`` x ``height`` and normalised as the models see them, in batches of ``batch``."""
+    from bench.datasets import open_dataset
+    from classical.classifier import spread_indices
+
+    data = open_dataset(opts.dataset, "train", data_root=opts.data_root, size=(width, height))
+    images = [data[i][0] for i in spread_indices(len(data), CALIBRATION_IMAGES)]
+    return [torch.stack((images * batch)[k : k + batch]) for k in range(0, len(images), batch)]
 
 
 def _classical_cell(name: str, opts: EfficiencyOptions) -> dict:
@@ -361,7 +407,10 @@ def _measure_cell(
             x = torch.randn(batch, 3, height, width, device=device, dtype=PRECISIONS[precision])
             if opts.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            fn, extra = make_forward(runnable, x, mode)
+            calibration = (
+                calibration_batches(opts, width, height, batch) if mode == "int8" else None
+            )
+            fn, extra = make_forward(runnable, x, mode, calibration)
             finite = bool(torch.isfinite(_first_tensor(fn()).float()).all())
             if not finite:  # an overflow: a timing of inf and NaN is no model's timing
                 return failed_row(

@@ -116,9 +116,11 @@ def efficiency_table(rows: list[dict]) -> Table:
             ("images/s", "fps", fixed(1)),
             ("n", "latency_n", None),
             ("peak mem (MB)", "peak_mem_mb", fixed(1)),
-            ("status", _status, None),
         ]
+        + (RUNTIME_COLUMNS if any(r.get("build_s") is not None for r in rows) else [])
+        + [("status", _status, None)]
     )
+    runtimes = any(r.get("build_s") is not None for r in rows)
     return Table(
         "efficiency",
         "Efficiency",
@@ -128,9 +130,23 @@ def efficiency_table(rows: list[dict]) -> Table:
         "model's divisor); the primary counter is torch.utils.flop_counter "
         "(convolutions and matrix products), fvcore beside it adds element-wise layers. "
         "Latency: median of the timed iterations after warm-up; memory: peak CUDA "
-        "allocation on a GPU, peak resident growth on a CPU.",
+        "allocation on a GPU, peak resident growth on a CPU."
+        + (
+            " Runtimes (onnxruntime, openvino, int8): build = export, conversion, "
+            "quantization and first run; agreement = pixels whose class is eager PyTorch's "
+            "on the same input, and the largest logit difference from it."
+            if runtimes
+            else ""
+        ),
         group=_family,
     )
+
+
+RUNTIME_COLUMNS = [
+    ("build (s)", "build_s", fixed(1)),
+    ("agrees with eager (%)", "eager_pixel_agreement", lambda v: f"{100 * v:.2f}"),
+    ("max logit diff", "eager_max_abs_diff", lambda v: f"{v:.2g}"),
+]
 
 
 def _budget(r: dict) -> str | None:

@@ -1,0 +1,201 @@
+"""Deployment runtimes: the same model run by eager PyTorch, torch.compile, ONNX Runtime, OpenVINO
+and ONNX Runtime's int8 static quantization, each as a callable on a fixed input.
+
+``build(runtime, model, x, calibration=None)`` returns a :class:`Built`: ``fn()`` runs one
+forward pass on ``x`` and returns the logits as a CPU float tensor, ``build_s`` is the time to
+export, convert, quantize or compile (first call included), ``notes`` says what was built.
+``agreement(reference, logits)`` compares a runtime's logits with eager's: the largest absolute
+difference and the fraction of pixels whose arg-max class agrees.
+
+Runtimes (CPU):
+
+``eager``
+    The module itself under ``torch.inference_mode``.
+``compile``
+    ``torch.compile`` (inductor), compiled on ``x`` (its time is ``build_s``).
+``onnxruntime``
+    ``torch.onnx.export`` (the dynamo exporter) to a file, then an ONNX Runtime session on the
+    CPU execution provider with every graph optimisation, one intra-op thread per PyTorch
+    thread.
+``openvino``
+    OpenVINO's ``convert_model`` of the same ONNX file, compiled for ``CPU`` with the inference
+    precision pinned to f32 (on CPUs with AVX-512 BF16 OpenVINO would otherwise run bf16 and its
+    row would not be a float32 runtime).
+``int8``
+    Post-training static quantization with ONNX Runtime's quantizer (QDQ format, per-channel
+    signed int8 weights, unsigned int8 activations, MinMax calibration on ``calibration``, a
+    list of input batches such as training images), run by an ONNX Runtime CPU session. Chosen
+    because it needs no package beyond ONNX Runtime, runs the int8 kernels of x86 VNNI CPUs and
+    keeps the float runtime beside it (the same exported graph) for the agreement columns.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+RUNTIMES = ("eager", "compile", "onnxruntime", "openvino", "int8")
+#: The Python package each runtime needs beyond torch (for messages and test skips).
+PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "int8": "onnxruntime"}
+
+
+@dataclass
+class Built:
+    fn: Callable[[], torch.Tensor]
+    build_s: float
+    notes: list[str] = field(default_factory=list)
+    workdir: tempfile.TemporaryDirectory | None = None  # the exported files, while fn is alive
+
+
+def _first_tensor(out) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, dict):
+        return _first_tensor(next(iter(out.values())))
+    return _first_tensor(out[0])
+
+
+def build(
+    runtime: str,
+    model: nn.Module,
+    x: torch.Tensor,
+    calibration: Sequence[torch.Tensor] | None = None,
+) -> Built:
+    """``runtime`` ready to run ``model`` (eval mode, CPU, fp32) on ``x``; see the module doc."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime '{runtime}': expected one of {', '.join(RUNTIMES)}")
+    model = copy.deepcopy(model).eval().float()
+    x = x.float()
+    start = time.perf_counter()
+    if runtime == "eager":
+
+        def eager():
+            with torch.inference_mode():
+                return _first_tensor(model(x))
+
+        return Built(eager, 0.0)
+    if runtime == "compile":
+        torch._dynamo.reset()
+        compiled = torch.compile(model)
+        with torch.inference_mode():
+            compiled(x)
+
+        def run_compiled():
+            with torch.inference_mode():
+                return _first_tensor(compiled(x))
+
+        return Built(run_compiled, time.perf_counter() - start, ["inductor"])
+    work = tempfile.TemporaryDirectory(prefix="segbench-runtime-")
+    onnx_path = export_onnx(model, x, Path(work.name) / "model.onnx")
+    notes = [f"exported in {time.perf_counter() - start:.1f} s"]
+    if runtime == "onnxruntime":
+        fn = _ort_session(onnx_path, x)
+    elif runtime == "openvino":
+        fn = _openvino(onnx_path, x)
+    else:
+        if not calibration:
+            raise ValueError("int8 needs calibration batches (training images)")
+        q_path = quantize_int8(onnx_path, calibration, Path(work.name) / "model-int8.onnx")
+        notes.append(f"calibrated on {sum(len(c) for c in calibration)} images")
+        fn = _ort_session(q_path, x)
+    fn()  # first run (session warm-up) counts as building
+    return Built(fn, time.perf_counter() - start, notes, work)
+
+
+def export_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> Path:
+    """``model`` on inputs shaped like ``x`` as an ONNX file (opset of the dynamo exporter)."""
+    with torch.inference_mode():
+        torch.onnx.export(model, (x,), str(path), dynamo=True, verbose=False)
+    return path
+
+
+def _threads() -> int:
+    return torch.get_num_threads()
+
+
+def _ort_session(path: Path, x: torch.Tensor) -> Callable[[], torch.Tensor]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _threads()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: x.numpy()}
+
+    def run():
+        return torch.from_numpy(session.run(None, feed)[0])
+
+    return run
+
+
+def _openvino(path: Path, x: torch.Tensor) -> Callable[[], torch.Tensor]:
+    import openvino as ov
+
+    core = ov.Core()
+    compiled = core.compile_model(
+        ov.convert_model(str(path)),
+        "CPU",
+        {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": _threads()},
+    )
+    request = compiled.create_infer_request()
+    data = x.numpy()
+
+    def run():
+        request.infer([data])
+        return torch.from_numpy(np.array(request.get_output_tensor(0).data))
+
+    return run
+
+
+def quantize_int8(onnx_path: Path, calibration: Sequence[torch.Tensor], out: Path) -> Path:
+    """ONNX Runtime static int8 quantization of ``onnx_path`` (see the module docstring)."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    name = onnx.load(str(onnx_path), load_external_data=False).graph.input[0].name
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{name: b.float().numpy()} for b in calibration])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    quantize_static(
+        str(onnx_path),
+        str(out),
+        Batches(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        calibrate_method=CalibrationMethod.MinMax,
+    )
+    return out
+
+
+def agreement(reference: torch.Tensor, logits: torch.Tensor) -> dict:
+    """How close a runtime's logits are to eager's on the same input: ``max_abs_diff`` (and
+    relative to eager's largest magnitude) and ``pixel_agreement``, the fraction of pixels whose
+    arg-max class is the same."""
+    reference, logits = reference.float(), logits.float()
+    if reference.shape != logits.shape:
+        raise ValueError(f"shapes differ: eager {tuple(reference.shape)}, {tuple(logits.shape)}")
+    diff = float((reference - logits).abs().max())
+    scale = float(reference.abs().max()) or 1.0
+    same = (reference.argmax(1) == logits.argmax(1)).float().mean()
+    return {"max_abs_diff": diff, "max_rel_diff": diff / scale, "pixel_agreement": float(same)}

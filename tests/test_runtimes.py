@@ -1,0 +1,111 @@
+"""Deployment runtimes (bench/runtimes.py): every runtime runs the same network on the same
+input; the float runtimes agree with eager, int8 nearly; bad requests are refused."""
+
+import pytest
+import torch
+from torch import nn
+
+from bench.runtimes import RUNTIMES, agreement, build
+from models.calibrate import calibrate_bn
+
+
+def tiny_segmenter() -> nn.Module:
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+        nn.Conv2d(16, 5, 1),
+    )
+    return calibrate_bn(net, torch.randn(4, 3, 32, 48))
+
+
+X = torch.randn(1, 3, 32, 48, generator=torch.Generator().manual_seed(1))
+
+
+def _needs(runtime):
+    from bench.runtimes import PACKAGES
+
+    if runtime in PACKAGES:
+        pytest.importorskip(PACKAGES[runtime], reason=f"{runtime} needs {PACKAGES[runtime]}")
+    if runtime in ("onnxruntime", "openvino", "int8"):
+        pytest.importorskip("onnxscript", reason="the ONNX export needs onnxscript")
+
+
+@pytest.mark.parametrize("runtime", ["eager", "onnxruntime", "openvino"])
+def test_float_runtimes_agree_with_eager(runtime):
+    _needs(runtime)
+    net = tiny_segmenter()
+    ref = build("eager", net, X).fn()
+    built = build(runtime, net, X)
+    out = built.fn()
+    assert out.shape == ref.shape == (1, 5, 32, 48)
+    a = agreement(ref, out)
+    assert a["max_rel_diff"] < 1e-4 and a["pixel_agreement"] > 0.999
+    assert built.build_s >= 0
+
+
+def test_compile_agrees_with_eager():
+    net = tiny_segmenter()
+    built = build("compile", net, X)
+    a = agreement(build("eager", net, X).fn(), built.fn())
+    assert a["max_rel_diff"] < 1e-4 and built.build_s > 0
+
+
+def test_int8_is_calibrated_and_close():
+    _needs("int8")
+    net = tiny_segmenter()
+    calibration = [torch.randn(1, 3, 32, 48) for _ in range(8)]
+    built = build("int8", net, X, calibration=calibration)
+    a = agreement(build("eager", net, X).fn(), built.fn())
+    # 8-bit activations and weights: the logits move by a few percent, classes rarely change
+    assert 0 < a["max_rel_diff"] < 0.2 and a["pixel_agreement"] > 0.9
+    assert any("calibrated on 8 images" in n for n in built.notes)
+    with pytest.raises(ValueError, match="calibration"):
+        build("int8", net, X)
+
+
+def test_agreement_counts_pixels_and_refuses_other_shapes():
+    ref = torch.zeros(1, 2, 2, 2)
+    ref[0, 0] = 1.0  # class 0 everywhere
+    out = ref.clone()
+    out[0, 1, 0, 0] = 2.0  # one pixel of four changes class
+    a = agreement(ref, out)
+    assert a["pixel_agreement"] == 0.75 and a["max_abs_diff"] == 2.0
+    with pytest.raises(ValueError, match="shapes differ"):
+        agreement(ref, torch.zeros(1, 2, 2, 3))
+    with pytest.raises(ValueError, match="unknown runtime"):
+        build("tensorflow", tiny_segmenter(), X)
+    assert RUNTIMES == ("eager", "compile", "onnxruntime", "openvino", "int8")
+
+
+def test_a_run_measures_each_runtime_as_a_cell(tmp_path):
+    """`bench run --runtimes ...`: one efficiency row per runtime, with its build time and its
+    agreement with eager; a runtime that cannot take a model is a failed cell, the run goes on."""
+    _needs("int8")
+    import json
+
+    from bench.cli import main
+
+    out = tmp_path / "run"
+    args = ["run", "--models", "enet", "--dataset", "synthetic", "--skip", "accuracy"]
+    args += ["--sizes", "64x48", "--max-time", "0.2", "--no-fvcore"]
+    assert main([*args, "--runtimes", "eager,onnxruntime,int8", "--out", str(out)]) == 0
+    rows = {r["mode"]: r for r in json.loads((out / "results.json").read_text())["efficiency"]}
+    assert set(rows) == {"eager", "onnxruntime", "int8"}
+    assert all(r["status"] == "ok" for r in rows.values()), rows
+    assert rows["eager"].get("build_s") is None
+    ort = rows["onnxruntime"]
+    assert ort["build_s"] > 0 and ort["eager_pixel_agreement"] > 0.999
+    assert (
+        rows["int8"]["eager_pixel_agreement"] > 0.5
+        and "calibrated" in rows["int8"]["runtime_notes"]
+    )
+    report = (out / "report.md").read_text()
+    assert "agrees with eager (%)" in report and "| onnxruntime |" in report
+    assert main([*args, "--runtimes", "eager,tensorrt", "--out", str(tmp_path / "bad")]) == 2
