@@ -10,9 +10,10 @@ can be given to the harness instead. Any input size (the harness pads to ``input
   stages of efficient self-attention with overlapping patch merging, Mix-FFN) and the all-MLP
   decoder at width 256, as the paper's B0. Parameters: 3.753M for ADE20K's 150 classes, within
   1.3% of the paper's 3.8M (Table 1: encoder 3.4M, decoder 0.4M; the test checks 2%); 3.717M
-  for CamVid's 11 classes. Departure: smp's decoder fuses with a 1x1 convolution followed by
-  BatchNorm and ReLU, as the paper's. The MiT encoder's overlapping patch embeddings need H and
-  W to be multiples of 32 in smp.
+  for CamVid's 11 classes. smp's decoder is the paper's all-MLP design (a linear layer per
+  stage to 256 channels, upsampling to H/4, concatenation, a 1x1 fusion with BatchNorm and ReLU,
+  a 1x1 classifier); smp upsamples the H/4 logits to the input size. smp's MiT needs H and W to
+  be multiples of 32 (the harness pads).
 * lraspp (Howard et al. 2019, ICCV, section 6.4): torchvision's LR-ASPP head on MobileNetV3-Large
   with the last stage dilated (output stride 16), the head's 1x1 and pooled-gate branches at H/16
   and the low-level H/8 features. Parameters: 3.222M for 21 classes, as torchvision documents

@@ -28,11 +28,11 @@ Model card: where this implementation departs from the paper, and why
   and then lists RUs of 48 channels, which need 48 inputs; a 1x1 convolution (BN, ReLU) from
   128 to 48 channels makes the join, the smallest layer that fits (6k parameters).
 * Unpooling and the residual branches' upscaling are nearest-neighbour x2 / x s. The paper says
-  "unpooling" without the kind; bilinear would have the same parameters and FLOPs within 1%.
+  "unpooling" without the kind; bilinear would have the same parameters.
 * No bias in convolutions followed by BatchNorm; the 1x1 residual-branch convolutions keep
   theirs (no BN follows them).
-* Parameters: 17.71M for 19 classes, the paper's 17.7M for FRRN A (section 4). The test
-  (``tests/test_paper_models.py``) checks it within 1%.
+* Parameters: 17.71M for 19 classes, the paper's 17.7M for FRRN A. The test
+  (``tests/test_efficient_models.py``) checks it within 1% and layer by layer.
 * The paper trains with bootstrapped cross-entropy on 256x512 (FRRN A) Cityscapes crops; the
   suite trains every model with the same recipe.
 * He-normal initialisation (fan in), BatchNorm 1 and 0 (the paper does not say).

@@ -37,7 +37,7 @@ def frrn_a_by_hand(classes: int) -> int:
 def test_frrn_a_has_the_papers_layers_and_parameters(classes):
     model = models.create_model("frrn", classes)
     assert count(model) == frrn_a_by_hand(classes)
-    if classes == 19:  # the paper's Cityscapes network: 17.7M (section 4)
+    if classes == 19:  # the paper's Cityscapes network: 17.7M
         assert count(model) == pytest.approx(17.7e6, rel=0.01)
     frrus = [m for m in model.modules() if type(m).__name__ == "FRRU"]
     assert len(frrus) == 17 and sorted({u.scale for u in frrus}) == [2, 4, 8, 16]
