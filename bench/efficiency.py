@@ -29,6 +29,7 @@ from bench.measure.memory import peak_memory
 from bench.measure.params import parameter_report
 from bench.options import PRECISIONS
 from bench.records import error_text, failed_row
+from bench.runtimes import first_tensor
 from bench.systems import any_size, create_model, get_system
 from models.calibrate import calibrate_bn
 
@@ -173,7 +174,7 @@ def _runtime_forward(
         )
     built = build(runtime, model, x, calibration)
     with torch.inference_mode():
-        reference = _first_tensor(model(x))
+        reference = first_tensor(model(x))
     extra = {
         "runtime": runtime,
         "build_s": built.build_s,
@@ -382,14 +383,6 @@ def tf32(enabled: bool):
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
 
 
-def _first_tensor(out) -> torch.Tensor:
-    if isinstance(out, torch.Tensor):
-        return out
-    if isinstance(out, dict):
-        return _first_tensor(next(iter(out.values())))
-    return _first_tensor(out[0])
-
-
 def _measure_cell(
     model: nn.Module,
     opts: EfficiencyOptions,
@@ -411,7 +404,7 @@ def _measure_cell(
                 calibration_batches(opts, width, height, batch) if mode == "int8" else None
             )
             fn, extra = make_forward(runnable, x, mode, calibration)
-            finite = bool(torch.isfinite(_first_tensor(fn()).float()).all())
+            finite = bool(torch.isfinite(first_tensor(fn()).float()).all())
             if not finite:  # an overflow: a timing of inf and NaN is no model's timing
                 return failed_row(
                     FloatingPointError(f"non-finite outputs in {precision} at {width}x{height}"),

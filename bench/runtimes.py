@@ -55,12 +55,13 @@ class Built:
     workdir: tempfile.TemporaryDirectory | None = None  # the exported files, while fn is alive
 
 
-def _first_tensor(out) -> torch.Tensor:
+def first_tensor(out) -> torch.Tensor:
+    """The first tensor of a model's output (a tensor, a dict of them, or a sequence)."""
     if isinstance(out, torch.Tensor):
         return out
     if isinstance(out, dict):
-        return _first_tensor(next(iter(out.values())))
-    return _first_tensor(out[0])
+        return first_tensor(next(iter(out.values())))
+    return first_tensor(out[0])
 
 
 def build(
@@ -79,7 +80,7 @@ def build(
 
         def eager():
             with torch.inference_mode():
-                return _first_tensor(model(x))
+                return first_tensor(model(x))
 
         return Built(eager, 0.0)
     if runtime == "compile":
@@ -90,7 +91,7 @@ def build(
 
         def run_compiled():
             with torch.inference_mode():
-                return _first_tensor(compiled(x))
+                return first_tensor(compiled(x))
 
         return Built(run_compiled, time.perf_counter() - start, ["inductor"])
     work = tempfile.TemporaryDirectory(prefix="segbench-runtime-")

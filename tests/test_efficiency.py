@@ -54,10 +54,10 @@ def test_rows_cover_the_grid_with_all_fields():
 def test_a_failing_cell_is_recorded_and_the_pass_goes_on(monkeypatch):
     real = efficiency.make_forward
 
-    def flaky(model, x, mode):
+    def flaky(model, x, mode, calibration=None):
         if x.shape[0] == 2:
             raise torch.OutOfMemoryError("simulated: out of memory at batch 2")
-        return real(model, x, mode)
+        return real(model, x, mode, calibration)
 
     monkeypatch.setattr(efficiency, "make_forward", flaky)
     opts = EfficiencyOptions(sizes=[(64, 48)], batch_sizes=[2, 1], policy=FAST, fvcore=False)

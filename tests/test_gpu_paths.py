@@ -56,7 +56,9 @@ def test_a_compile_that_falls_back_to_eager_fails_the_cell(monkeypatch):
 def test_cuda_graph_memory_is_the_captures_not_a_replays(monkeypatch):
     capture = {"peak_mem_mb": 123.0, "peak_mem_kind": "capture"}
     monkeypatch.setattr(
-        eff, "make_forward", lambda m, x, mode: (lambda: m(x), {"capture_memory": capture})
+        eff,
+        "make_forward",
+        lambda m, x, mode, calibration=None: (lambda: m(x), {"capture_memory": capture}),
     )
     monkeypatch.setattr(
         eff, "peak_memory", lambda fn, device: pytest.fail("a replay's memory was measured")

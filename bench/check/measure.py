@@ -201,9 +201,10 @@ def finish(p: Prepared, settings: CheckSettings) -> dict:
 def _deep(
     name: str, settings: CheckSettings, w: int, h: int, entry: dict, stage: Callable[[str], None]
 ) -> Callable[[], object]:
-    from bench.efficiency import _first_tensor, build
+    from bench.efficiency import build
     from bench.measure.flops import count_flops
     from bench.measure.params import count_parameters
+    from bench.runtimes import first_tensor
 
     stage("build")
     model = build(name, settings.num_classes, settings.seed)
@@ -217,7 +218,7 @@ def _deep(
             return model(x)
 
     stage("fingerprint")
-    entry["fingerprint"] = logits_fingerprint(_first_tensor(fn()))
+    entry["fingerprint"] = logits_fingerprint(first_tensor(fn()))
     return fn
 
 
