@@ -49,10 +49,17 @@ PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "int8": "onnxr
 
 @dataclass
 class Built:
-    fn: Callable[[], torch.Tensor]
+    """A runtime ready to run: ``run(x)`` on any input shaped like the one it was built for,
+    ``fn()`` on that input itself (what the latency measurement times)."""
+
+    run: Callable[[torch.Tensor], torch.Tensor]
+    x: torch.Tensor
     build_s: float
     notes: list[str] = field(default_factory=list)
-    workdir: tempfile.TemporaryDirectory | None = None  # the exported files, while fn is alive
+    workdir: tempfile.TemporaryDirectory | None = None  # the exported files, while run is alive
+
+    def fn(self) -> torch.Tensor:
+        return self.run(self.x)
 
 
 def first_tensor(out) -> torch.Tensor:
@@ -78,22 +85,22 @@ def build(
     start = time.perf_counter()
     if runtime == "eager":
 
-        def eager():
+        def eager(inp: torch.Tensor) -> torch.Tensor:
             with torch.inference_mode():
-                return first_tensor(model(x))
+                return first_tensor(model(inp))
 
-        return Built(eager, 0.0)
+        return Built(eager, x, 0.0)
     if runtime == "compile":
         torch._dynamo.reset()
         compiled = torch.compile(model)
         with torch.inference_mode():
             compiled(x)
 
-        def run_compiled():
+        def run_compiled(inp: torch.Tensor) -> torch.Tensor:
             with torch.inference_mode():
-                return first_tensor(compiled(x))
+                return first_tensor(compiled(inp))
 
-        return Built(run_compiled, time.perf_counter() - start, ["inductor"])
+        return Built(run_compiled, x, time.perf_counter() - start, ["inductor"])
     work = tempfile.TemporaryDirectory(prefix="segbench-runtime-")
     onnx_path = export_onnx(model, x, Path(work.name) / "model.onnx")
     notes = [f"exported in {time.perf_counter() - start:.1f} s"]
@@ -107,8 +114,8 @@ def build(
         q_path = quantize_int8(onnx_path, calibration, Path(work.name) / "model-int8.onnx")
         notes.append(f"calibrated on {sum(len(c) for c in calibration)} images")
         fn = _ort_session(q_path, x)
-    fn()  # first run (session warm-up) counts as building
-    return Built(fn, time.perf_counter() - start, notes, work)
+    fn(x)  # first run (session warm-up) counts as building
+    return Built(fn, x, time.perf_counter() - start, notes, work)
 
 
 def export_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> Path:
@@ -122,22 +129,22 @@ def _threads() -> int:
     return torch.get_num_threads()
 
 
-def _ort_session(path: Path, x: torch.Tensor) -> Callable[[], torch.Tensor]:
+def _ort_session(path: Path, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = _threads()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: x.numpy()}
+    name = session.get_inputs()[0].name
 
-    def run():
-        return torch.from_numpy(session.run(None, feed)[0])
+    def run(inp: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {name: inp.float().contiguous().numpy()})[0])
 
     return run
 
 
-def _openvino(path: Path, x: torch.Tensor) -> Callable[[], torch.Tensor]:
+def _openvino(path: Path, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     import openvino as ov
 
     core = ov.Core()
@@ -147,10 +154,9 @@ def _openvino(path: Path, x: torch.Tensor) -> Callable[[], torch.Tensor]:
         {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": _threads()},
     )
     request = compiled.create_infer_request()
-    data = x.numpy()
 
-    def run():
-        request.infer([data])
+    def run(inp: torch.Tensor) -> torch.Tensor:
+        request.infer([inp.float().contiguous().numpy()])
         return torch.from_numpy(np.array(request.get_output_tensor(0).data))
 
     return run
@@ -200,3 +206,20 @@ def agreement(reference: torch.Tensor, logits: torch.Tensor) -> dict:
     scale = float(reference.abs().max()) or 1.0
     same = (reference.argmax(1) == logits.argmax(1)).float().mean()
     return {"max_abs_diff": diff, "max_rel_diff": diff / scale, "pixel_agreement": float(same)}
+
+
+class AsModule(nn.Module):
+    """A built runtime as a module (``forward`` = ``run``), for the evaluation loop; it takes
+    inputs of the shape it was built for only."""
+
+    def __init__(self, built: Built):
+        super().__init__()
+        self.built = built
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape != self.built.x.shape:
+            raise ValueError(
+                f"this runtime was built for inputs {tuple(self.built.x.shape)}, "
+                f"got {tuple(x.shape)}"
+            )
+        return self.built.run(x)

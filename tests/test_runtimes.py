@@ -109,3 +109,21 @@ def test_a_run_measures_each_runtime_as_a_cell(tmp_path):
     report = (out / "report.md").read_text()
     assert "agrees with eager (%)" in report and "| onnxruntime |" in report
     assert main([*args, "--runtimes", "eager,tensorrt", "--out", str(tmp_path / "bad")]) == 2
+
+
+def test_accuracy_per_runtime_beside_eager():
+    """The same trained model scored in each runtime: the float runtimes keep eager's mIoU to
+    within a rounding of a pixel or two; int8 reports its drift."""
+    _needs("int8")
+    from bench.datasets import open_dataset
+    from bench.runtime_accuracy import calibration_from, runtime_accuracy
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 11, 1)).eval()
+    test = open_dataset("synthetic", "test", size=(48, 32), length=3)
+    calibration = calibration_from(open_dataset("synthetic", "train", size=(48, 32), length=4))
+    rows = runtime_accuracy(net, test, ["eager", "onnxruntime", "int8"], calibration, False)
+    by = {r["runtime"]: r for r in rows}
+    assert by["eager"]["miou_drift"] == 0 and by["eager"]["images"] == 3
+    assert abs(by["onnxruntime"]["miou_drift"]) < 0.5
+    assert by["int8"]["miou_drift"] is not None and by["int8"]["build_s"] > 0
