@@ -155,16 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="eager",
         metavar="M,...",
         help="execution modes and runtimes: eager (default), compile (torch.compile; "
-        "compile time recorded apart), cudagraphs (GPU only), onnxruntime, openvino, int8 "
-        "(ONNX Runtime static quantization calibrated on training images); the runtimes "
-        "record their build time and their agreement with eager",
+        "compile time recorded apart), cudagraphs (GPU only), compile-cudagraphs "
+        "(torch.compile reduce-overhead, GPU only), onnxruntime (CPU, or CUDA with "
+        "onnxruntime-gpu), openvino (CPU), int8 (CPU: ONNX Runtime static quantization "
+        "calibrated on training images), tensorrt (GPU: torch_tensorrt or ONNX Runtime's "
+        "TensorRT provider); the runtimes record their build time and their agreement with eager",
     )
     g.add_argument(
         "--runtimes",
         dest="modes",
         default=argparse.SUPPRESS,
         metavar="R,...",
-        help="the same as --modes: eager,compile,onnxruntime,openvino,int8",
+        help="the same as --modes, e.g. eager,compile,onnxruntime,openvino,int8",
     )
     g.add_argument("--compile", action="store_true", help="add the compile mode")
     g.add_argument(

@@ -57,7 +57,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import runner
     from bench.datasets import get_dataset_spec
-    from bench.efficiency import MODES
+    from bench.efficiency import GPU_MODES, MODES
     from bench.options import (
         check_fits,
         default_sizes,
@@ -87,8 +87,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if m not in MODES:
             raise BadInput(f"unknown mode '{m}': expected some of {', '.join(MODES)}")
     device = resolve_device(args.device)
-    if "cudagraphs" in modes and device != "cuda":
-        raise BadInput("mode cudagraphs needs a GPU: expected --device cuda")
+    for m in modes:
+        if m in GPU_MODES and device != "cuda":
+            raise BadInput(f"mode {m} needs a GPU: expected --device cuda")
     if "tf32" in split_list(args.precision) and device != "cuda":
         raise BadInput(
             "precision tf32 is a GPU mode (TF32 tensor cores): expected --device "

@@ -84,6 +84,8 @@ def test_unknown_model_exits_2_with_the_known_names():
         (["--profile", "long"], "unknown profile 'long'"),
         (["--modes", "eager,jit"], "unknown mode 'jit'"),
         (["--modes", "cudagraphs", "--device", "cpu"], "mode cudagraphs needs a GPU"),
+        (["--runtimes", "tensorrt", "--device", "cpu"], "mode tensorrt needs a GPU"),
+        (["--modes", "compile-cudagraphs", "--device", "cpu"], "compile-cudagraphs needs a GPU"),
         (["--repeats", "0"], "expected at least 1"),
         (["--max-time", "-1"], "expected a positive number of seconds"),
         (["--shard", "3/2"], "expected I/N with 1 <= I <= N"),

@@ -81,7 +81,7 @@ def test_agreement_counts_pixels_and_refuses_other_shapes():
         agreement(ref, torch.zeros(1, 2, 2, 3))
     with pytest.raises(ValueError, match="unknown runtime"):
         build("tensorflow", tiny_segmenter(), X)
-    assert RUNTIMES == ("eager", "compile", "onnxruntime", "openvino", "int8")
+    assert RUNTIMES == ("eager", "compile", "onnxruntime", "openvino", "int8", "tensorrt")
 
 
 def test_a_run_measures_each_runtime_as_a_cell(tmp_path):
@@ -127,3 +127,28 @@ def test_accuracy_per_runtime_beside_eager():
     assert by["eager"]["miou_drift"] == 0 and by["eager"]["images"] == 3
     assert abs(by["onnxruntime"]["miou_drift"]) < 0.5
     assert by["int8"]["miou_drift"] is not None and by["int8"]["build_s"] > 0
+
+
+@pytest.mark.parametrize(
+    "runtime, x, message",
+    [
+        ("tensorrt", X, "needs a CUDA GPU"),
+        ("int8", X.double(), "runs on the CPU from the fp32 model"),
+        ("openvino", X.half(), "runs on the CPU from the fp32 model"),
+        ("tflite", X, "unknown runtime 'tflite'"),
+    ],
+)
+def test_a_runtime_refuses_a_device_or_precision_it_cannot_take(runtime, x, message):
+    with pytest.raises(ValueError, match=message):
+        build(runtime, tiny_segmenter(), x)
+
+
+def test_a_gpu_runtime_missing_its_package_says_what_is_missing():
+    """Without onnxruntime-gpu, ONNX Runtime has no CUDA provider: the error names it."""
+    ort = pytest.importorskip("onnxruntime")
+    from bench.runtimes import _ort_providers_or_fail
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this ONNX Runtime has the CUDA provider")
+    with pytest.raises(RuntimeError, match="CUDAExecutionProvider.*onnxruntime-gpu"):
+        _ort_providers_or_fail("CUDAExecutionProvider", "no")
