@@ -104,16 +104,25 @@ class Sweep:
             default = ("oracle", "learned") if self.kinds[name] == "classical" else ("trained",)
             protocols = self.protocols.get(name) or default
             weights = self.weights.get(name, self.profile)
+            runtimes = self.scored_runtimes() if protocols == ("trained",) else [None]
             for protocol in protocols:
-                cells.append(
-                    Cell(
-                        "accuracy",
-                        accuracy_key(name, self.dataset, "test", protocol, weights, self.seed),
-                        name,
-                        protocol=protocol,
+                for runtime in runtimes:
+                    key = accuracy_key(
+                        name, self.dataset, "test", protocol, weights, self.seed, runtime
                     )
-                )
+                    cells.append(Cell("accuracy", key, name, mode=runtime, protocol=protocol))
         return cells
+
+    def scored_runtimes(self) -> list[str | None]:
+        """The runtimes a trained model is scored in: PyTorch itself (None), then each deployment
+        runtime of ``modes`` that this device runs (``bench.runtimes``; CUDA graphs and
+        compile-cudagraphs compute what eager and compile do, so they are not scored apart)."""
+        from bench.runtimes import CPU_ONLY, GPU_ONLY, RUNTIMES
+
+        unusable = GPU_ONLY if self.device == "cpu" else CPU_ONLY
+        return [None] + [
+            m for m in self.modes if m in RUNTIMES and m != "eager" and m not in unusable
+        ]
 
     def cells(self, shard: Shard | None = None) -> list[Cell]:
         eff, acc = self.efficiency_cells(), self.accuracy_cells()

@@ -233,11 +233,19 @@ def classical_efficiency_key(system: str) -> str:
 
 
 def accuracy_key(
-    system: str, dataset: str, split: str, protocol: str, weights: str, seed: int
+    system: str,
+    dataset: str,
+    split: str,
+    protocol: str,
+    weights: str,
+    seed: int,
+    runtime: str | None = None,
 ) -> str:
     """``weights``: the profile that trains the model, or 'sha256:<hash>' of given weights, or
-    the classical protocol's budget."""
-    return f"accuracy/{system}/{dataset}/{split}/{protocol}/{weights}/seed{seed}"
+    the classical protocol's budget; ``runtime``: the deployment runtime that ran the trained
+    model (None or eager: PyTorch itself)."""
+    key = f"accuracy/{system}/{dataset}/{split}/{protocol}/{weights}/seed{seed}"
+    return key if runtime in (None, "eager") else f"{key}/{runtime}"
 
 
 def training_key(system: str, dataset: str, profile: str, seed: int) -> str:
@@ -280,6 +288,7 @@ def row_key(table: str, row: dict) -> str:
             _column(row, "protocol"),
             weights,
             _column(row, "seed"),
+            row.get("runtime"),
         )
     if table == "training":
         return training_key(

@@ -557,6 +557,9 @@ def _score_model(config: RunConfig, cell: Cell, profile, test, saved, results: R
                 },
                 key=training_key(name, config.dataset, config.profile, config.seed),
             )
+        if cell.mode is not None:  # the trained model in a deployment runtime
+            metrics = _score_in_runtime(config, cell.mode, name, path, test)
+            return {**base, **metrics, **origin, "checkpoint": str(path), "status": "ok"}
         metrics = evaluate_checkpoint(
             name,
             path,
@@ -572,6 +575,41 @@ def _score_model(config: RunConfig, cell: Cell, profile, test, saved, results: R
     except Exception as exc:  # one model failing to train must not lose the others
         traceback.print_exc()
         return failed_row(exc, **base)
+
+
+def _score_in_runtime(config: RunConfig, runtime: str, name: str, path, test) -> dict:
+    """A trained checkpoint's metrics on ``test`` run by ``runtime`` (``bench.runtimes``),
+    built for batch 1 at the split's size with the model's padding inside the built graph; int8
+    is calibrated on training images at that size. Its drift from eager is the table's."""
+    from bench.checkpoints import load_checkpoint
+    from bench.datasets import open_dataset
+    from bench.runtime_accuracy import calibration_from, runtime_accuracy
+    from bench.systems import any_size, get_system
+
+    model = load_checkpoint(name, test.spec.num_classes, path, config.device)
+    calibration = None
+    if runtime == "int8":
+        profile = get_profile(config.profile)
+        synthetic = config.dataset == "synthetic"
+        train_split = open_dataset(
+            config.dataset,
+            "train",
+            data_root=config.data_root,
+            seed=config.seed,
+            size=profile.scoring_size(config.dataset),
+            **({"length": profile.synthetic_train_images} if synthetic else {}),
+        )
+        calibration = calibration_from(train_split)
+    (row,) = runtime_accuracy(
+        any_size(model, get_system(name).input_divisor),
+        test,
+        [runtime],
+        calibration,
+        device=config.device,
+    )
+    row.pop("miou_drift", None)
+    row["runtime_notes"] = "; ".join(row["runtime_notes"]) or None
+    return row
 
 
 def _stored_size(dataset) -> str:

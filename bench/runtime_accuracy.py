@@ -34,19 +34,28 @@ def runtime_accuracy(
     runtimes: Sequence[str],
     calibration: list[torch.Tensor] | None = None,
     progress: bool = True,
+    device: str = "cpu",
 ) -> list[dict]:
-    """One row per runtime: ``evaluate``'s metrics of ``model`` run by that runtime on ``test``
-    (a dataset or a loaded split), its build time, and its mIoU drift from eager (in points)."""
+    """One row per runtime: ``evaluate``'s metrics of ``model`` (on ``device``) run by that
+    runtime on ``test`` (a dataset or a loaded split), its build time, and its mIoU drift from
+    eager (in points)."""
     split = test if isinstance(test, MemorySplit) else load_split(test)
     width, height = split.size
-    x = torch.zeros(1, 3, height, width)
+    x = torch.zeros(1, 3, height, width, device=device)
     rows = []
     for runtime in runtimes:
-        built = build(runtime, model, x, calibration)
+        built = build(runtime, model.to(device), x, calibration)
         metrics = evaluate(
-            AsModule(built), split, batch_size=1, desc=f"{runtime}", progress=progress
+            AsModule(built),
+            split,
+            batch_size=1,
+            desc=f"{runtime}",
+            progress=progress,
+            device=device,
         )
-        rows.append({"runtime": runtime, "build_s": built.build_s, **metrics})
+        rows.append(
+            {"runtime": runtime, "build_s": built.build_s, "runtime_notes": built.notes, **metrics}
+        )
     eager = next((r["miou"] for r in rows if r["runtime"] == "eager"), None)
     for r in rows:
         r["miou_drift"] = 100 * (r["miou"] - eager) if eager is not None else None

@@ -66,6 +66,12 @@ def _classical_na(key: str) -> Callable[[dict], Any]:
     return lambda r: "n/a" if r.get("kind") == "classical" else r.get(key)
 
 
+def _mode_and_layout(r: dict) -> str | None:
+    """The execution mode, with the memory format when it is channels_last."""
+    mode = r.get("mode")
+    return f"{mode}, channels_last" if mode and r.get("channels_last") else mode
+
+
 def _size(r: dict) -> str | None:
     return f"{r['width']}x{r['height']}" if r.get("width") else None
 
@@ -106,7 +112,7 @@ def efficiency_table(rows: list[dict]) -> Table:
             ("size (WxH)", _size, None),
             ("batch", "batch", None),
             ("precision", "precision", None),
-            ("mode", "mode", None),
+            ("mode", _mode_and_layout, None),
             ("params (M)", "params", lambda v: f"{v / 1e6:.3f}"),
             ("GFLOPs", _classical_na("gflops"), fixed(2)),
             ("GMACs", _classical_na("gmacs"), fixed(2)),
@@ -167,7 +173,22 @@ def _budget(r: dict) -> str | None:
 
 
 def accuracy_table(rows: list[dict]) -> Table:
+    from bench.figures.rows import runtime_drift
+
     rows = _by_family(rows)
+    drift = runtime_drift(rows)
+    runtime_columns: list[Column] = (
+        [
+            ("runtime", lambda r: r.get("runtime") or "eager", None),
+            (
+                "drift vs eager (points)",
+                lambda r: drift.get(id(r), None if r.get("runtime") else "reference"),
+                lambda v: v if isinstance(v, str) else f"{v:+.2f}",
+            ),
+        ]
+        if any(r.get("runtime") for r in rows)
+        else []
+    )
     columns = (
         [_FAMILY_COLUMN]
         + _run_column(rows)
@@ -183,6 +204,7 @@ def accuracy_table(rows: list[dict]) -> Table:
             ),
             ("training", _budget, None),
             ("input", lambda r: r.get("inference_size"), None),
+            *runtime_columns,
             ("mIoU %", "miou", percent),
             ("class avg acc %", "class_avg_acc", percent),
             ("global acc %", "global_acc", percent),
@@ -212,6 +234,13 @@ def accuracy_table(rows: list[dict]) -> Table:
             "every other class counted as 'not a thing'; another metric than the others' mIoU."
             if any(r.get("protocol") == "things-only" for r in rows)
             else ""
+        )
+        + (
+            " `runtime`: the same trained checkpoint run by a deployment runtime (batch 1, at "
+            "the split's size; int8 calibrated on training images); its drift is its mIoU "
+            "minus eager PyTorch's, in points."
+            if runtime_columns
+            else ""
         ),
         group=_family,
     )
@@ -228,6 +257,8 @@ def per_class_table(rows: list[dict]) -> Table | None:
         ("dataset", "dataset", None),
         ("protocol", "protocol", None),
     ]
+    if any(r.get("runtime") for r in scored):
+        columns.append(("runtime", lambda r: r.get("runtime") or "eager", None))
     columns += [
         (c, (lambda name: lambda r: r["per_class_iou"].get(name))(c), percent) for c in classes
     ]

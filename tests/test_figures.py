@@ -551,3 +551,53 @@ def test_qualitative_grid_kept_when_its_images_are_not(tmp_path):
     again = write_figures(full_data(), out, [])
     assert "qualitative" in [p.stem for p in again]
     assert (out / "qualitative.png").read_bytes() == grid
+
+
+def test_latency_by_runtime_plans_speedups_drift_and_failed_cells(tmp_path):
+    from bench.figures.runtimes import latency_by_runtime_figure, runtime_plan
+
+    def eff(system, mode, latency, status="ok"):
+        return {
+            "system": system,
+            "kind": "model",
+            "device": "cpu",
+            "width": 480,
+            "height": 360,
+            "batch": 1,
+            "precision": "fp32",
+            "mode": mode,
+            "latency_ms_median": latency,
+            "status": status,
+        }
+
+    def acc(runtime, miou):
+        return {
+            "system": "enet",
+            "dataset": "camvid",
+            "split": "test",
+            "checkpoint": "w.pt",
+            "runtime": runtime,
+            "miou": miou,
+            "status": "ok",
+        }
+
+    data = {
+        "efficiency": [
+            eff("enet", "eager", 70.0),
+            eff("enet", "int8", 35.0),
+            eff("enet", "openvino", None, "failed"),
+            eff("segnet", "eager", 1400.0),
+        ],
+        "accuracy": [acc(None, 0.5268), acc("int8", 0.5237)],
+    }
+    (panel,) = runtime_plan(data)
+    bars = {(b.system, b.variant): b for b in panel.bars}
+    assert panel.variants == ["eager", "openvino", "int8"] and panel.size == (480, 360)
+    assert bars[("enet", "int8")].speedup == pytest.approx(2.0)
+    assert bars[("enet", "int8")].drift == pytest.approx(-0.31)
+    assert bars[("enet", "openvino")].latency_ms is None  # failed: drawn as a cross
+    assert bars[("enet", "eager")].speedup is None and ("segnet", "int8") not in bars
+    fig = latency_by_runtime_figure(data)
+    assert fig is not None and "ms, log scale" in fig.axes[0].get_xlabel()
+    only_eager = {"efficiency": [eff("enet", "eager", 70.0), eff("segnet", "eager", 1400.0)]}
+    assert runtime_plan(only_eager) == [] and latency_by_runtime_figure(only_eager) is None

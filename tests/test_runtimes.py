@@ -152,3 +152,79 @@ def test_a_gpu_runtime_missing_its_package_says_what_is_missing():
         pytest.skip("this ONNX Runtime has the CUDA provider")
     with pytest.raises(RuntimeError, match="CUDAExecutionProvider.*onnxruntime-gpu"):
         _ort_providers_or_fail("CUDAExecutionProvider", "no")
+
+
+def test_a_run_scores_the_trained_model_in_each_runtime(tmp_path):
+    """`bench run --runtimes eager,onnxruntime` with accuracy: one accuracy row per runtime for
+    the same checkpoint, the drift from eager in the table; ONNX Runtime keeps eager's mIoU."""
+    _needs("onnxruntime")
+    import json
+
+    from bench.cli import main
+
+    out = tmp_path / "run"
+    args = ["run", "--models", "enet", "--dataset", "synthetic", "--profile", "smoke"]
+    args += ["--skip", "efficiency", "--runtimes", "eager,onnxruntime", "--out", str(out)]
+    assert main(args) == 0
+    rows = json.loads((out / "results.json").read_text())["accuracy"]
+    by = {r.get("runtime") or "eager": r for r in rows}
+    assert set(by) == {"eager", "onnxruntime"} and all(r["status"] == "ok" for r in rows)
+    assert by["onnxruntime"]["checkpoint"] == by["eager"]["checkpoint"]
+    assert by["onnxruntime"]["build_s"] > 0
+    assert abs(by["onnxruntime"]["miou"] - by["eager"]["miou"]) < 0.005
+    report = (out / "report.md").read_text()
+    assert "drift vs eager (points)" in report and "| reference |" in report
+
+
+def test_drift_is_measured_against_the_same_runs_eager_row():
+    from bench.figures.rows import runtime_drift
+
+    def row(run, runtime, miou):
+        return {
+            "run": run,
+            "system": "enet",
+            "dataset": "camvid",
+            "split": "test",
+            "checkpoint": "w.pt",
+            "runtime": runtime,
+            "miou": miou,
+        }
+
+    rows = [
+        row("a", None, 0.50),
+        row("a", "int8", 0.49),
+        row("b", "int8", 0.40),
+        row("b", "openvino", None),
+    ]
+    drift = runtime_drift(rows)
+    assert drift == {id(rows[1]): pytest.approx(-1.0)}  # run b has no eager row to compare
+
+
+@pytest.mark.parametrize(
+    "device, expected",
+    [
+        ("cpu", [None, "compile", "onnxruntime", "openvino", "int8"]),
+        ("cuda", [None, "compile", "onnxruntime", "tensorrt"]),
+    ],
+)
+def test_the_runtimes_a_trained_model_is_scored_in(device, expected):
+    from bench.plan import Sweep
+
+    modes = ["eager", "compile", "cudagraphs", "onnxruntime", "openvino", "int8", "tensorrt"]
+    sweep = Sweep(
+        ["enet", "otsu"],
+        {"enet": "model", "otsu": "classical"},
+        device,
+        [(64, 48)],
+        ["fp32"],
+        modes,
+        [1],
+        False,
+        "synthetic",
+        "smoke",
+        0,
+    )
+    cells = sweep.accuracy_cells()
+    assert [c.mode for c in cells if c.system == "enet"] == expected
+    assert len({c.key for c in cells}) == len(cells)
+    assert all(c.mode is None for c in cells if c.system == "otsu")

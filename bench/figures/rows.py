@@ -154,6 +154,21 @@ def table_rows(data: Mapping, table: str) -> list[dict]:
     return [r for r in rows if r.get("system")]
 
 
+def runtime_drift(rows: list[dict]) -> dict[int, float]:
+    """For each row scored in a deployment runtime (by ``id``), its mIoU minus that of the same
+    run's, system's, dataset's, split's and checkpoint's eager row, in points."""
+
+    def same(r: dict) -> tuple:
+        return tuple(r.get(k) for k in ("run", "system", "dataset", "split", "checkpoint"))
+
+    eager = {same(r): r["miou"] for r in rows if not r.get("runtime") and r.get("miou") is not None}
+    return {
+        id(r): 100 * (r["miou"] - eager[same(r)])
+        for r in rows
+        if r.get("runtime") and r.get("miou") is not None and same(r) in eager
+    }
+
+
 def batch_of(row: Mapping) -> float | None:
     """The batch size; a row that does not record it counts as batch 1."""
     return 1.0 if row.get("batch") is None else num(row.get("batch"))

@@ -19,6 +19,7 @@ from bench.figures.params_flops import params_flops_figure
 from bench.figures.per_class import per_class_iou_figure
 from bench.figures.qualitative import qualitative_figure
 from bench.figures.rows import accuracy_groups, figure_stem
+from bench.figures.runtimes import latency_by_runtime_figure
 from bench.figures.style import DPI, figure_style
 
 FIGURE_STEMS = (
@@ -26,6 +27,7 @@ FIGURE_STEMS = (
     "accuracy_vs_latency_by_family",
     "params_flops",
     "latency_vs_size",
+    "latency_by_runtime",
     "claims",
     "per_class_iou",
     "qualitative",
@@ -68,6 +70,7 @@ def _builders(data: Mapping, prediction_dirs: Sequence[Path]) -> list[tuple[str,
         )
     out.append(("params_flops", lambda: params_flops_figure(data)))
     out.append(("latency_vs_size", lambda: latency_vs_size_figure(data)))
+    out.append(("latency_by_runtime", lambda: latency_by_runtime_figure(data)))
     out.append(("claims", lambda: claims_figure(data)))
     for ds in acc_sets:
         out.append(
