@@ -358,32 +358,17 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
     """Train each deep model with the profile (or reuse its cached checkpoint, or score given
     weights), then score it on the test split; score each classical method under the protocols
     asked for (oracle and learned). One row per cell, stored as it is scored."""
-    from bench.datasets import open_dataset
     from bench.predictions import PredictionWriter
     from bench.systems import get_system
 
     profile = get_profile(config.profile)
-    synthetic = config.dataset == "synthetic"
-    test = open_dataset(
-        config.dataset,
-        "test",
-        data_root=config.data_root,
-        seed=config.seed,
-        size=profile.scoring_size(config.dataset),
-        **({"length": profile.synthetic_test_images} if synthetic else {}),
-    )
+    test = _open_split(config, "test", profile.scoring_size(config.dataset))
     saved = PredictionWriter(results.dir / "predictions", test)
     train_split = None
     for cell in cells:
         if get_system(cell.system).kind == "classical":
             if train_split is None:
-                train_split = open_dataset(
-                    config.dataset,
-                    "train",
-                    data_root=config.data_root,
-                    seed=config.seed,
-                    **({"length": profile.synthetic_train_images} if synthetic else {}),
-                )
+                train_split = _open_split(config, "train")
             row = _score_classical(config, cell, profile, train_split, test, saved)
         elif get_system(cell.system).family == "instance":
             row = _score_instance(config, cell, profile, test, saved)
@@ -392,6 +377,23 @@ def _accuracy_pass(config: RunConfig, results: RunResults, cells: list[Cell]) ->
         results.add("accuracy", row, key=cell.key)
         _render(results)
         interrupts.check()
+
+
+def _open_split(config: RunConfig, split: str, size: tuple[int, int] | None = None):
+    """A split of the run's dataset at ``size`` (None: as stored); on the synthetic dataset, as
+    many images as the profile gives that split."""
+    from bench.datasets import open_dataset
+
+    profile = get_profile(config.profile)
+    length = profile.synthetic_test_images if split == "test" else profile.synthetic_train_images
+    return open_dataset(
+        config.dataset,
+        split,
+        data_root=config.data_root,
+        seed=config.seed,
+        size=size,
+        **({"length": length} if config.dataset == "synthetic" else {}),
+    )
 
 
 def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, saved) -> dict:
@@ -442,7 +444,6 @@ def _score_classical(config: RunConfig, cell: Cell, profile, train_split, test, 
 def _score_instance(config: RunConfig, cell: Cell, profile, test, saved) -> dict:
     """An instance model: trained with the profile's budget on instances made from the labels,
     scored things-only (``bench.instance``); given weights are scored without training."""
-    from bench.datasets import open_dataset
     from bench.instance import PROTOCOL_NOTE, evaluate_things_only, train_instance_model
     from bench.systems import create_model
 
@@ -467,18 +468,7 @@ def _score_instance(config: RunConfig, cell: Cell, profile, test, saved) -> dict
             trained: dict = {"profile": None, "checkpoint": str(config.weights[name])}
             base["profile"] = None
         else:
-            train_split = open_dataset(
-                config.dataset,
-                "train",
-                data_root=config.data_root,
-                size=profile.train_size,
-                seed=config.seed,
-                **(
-                    {"length": profile.synthetic_train_images}
-                    if config.dataset == "synthetic"
-                    else {}
-                ),
-            )
+            train_split = _open_split(config, "train", profile.train_size)
             trained = train_instance_model(model, train_split, profile, seed=config.seed)
             trained.update(
                 epochs=profile.epochs,
@@ -582,24 +572,14 @@ def _score_in_runtime(config: RunConfig, runtime: str, name: str, path, test) ->
     built for batch 1 at the split's size with the model's padding inside the built graph; int8
     is calibrated on training images at that size. Its drift from eager is the table's."""
     from bench.checkpoints import load_checkpoint
-    from bench.datasets import open_dataset
     from bench.runtime_accuracy import calibration_from, runtime_accuracy
     from bench.systems import any_size, get_system
 
     model = load_checkpoint(name, test.spec.num_classes, path, config.device)
     calibration = None
     if runtime == "int8":
-        profile = get_profile(config.profile)
-        synthetic = config.dataset == "synthetic"
-        train_split = open_dataset(
-            config.dataset,
-            "train",
-            data_root=config.data_root,
-            seed=config.seed,
-            size=profile.scoring_size(config.dataset),
-            **({"length": profile.synthetic_train_images} if synthetic else {}),
-        )
-        calibration = calibration_from(train_split)
+        size = get_profile(config.profile).scoring_size(config.dataset)
+        calibration = calibration_from(_open_split(config, "train", size))
     (row,) = runtime_accuracy(
         any_size(model, get_system(name).input_divisor),
         test,

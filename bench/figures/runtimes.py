@@ -138,7 +138,7 @@ def runtime_plan(data: Mapping) -> list[Panel]:
                 key[0],
                 key[1],
                 lat,
-                speedup=base / lat if lat and base and _mode(r) != "eager" else None,
+                speedup=base / lat if lat and base and not _is_baseline(r) else None,
                 drift=None if _layout(r) else drifts.get((key[0], _mode(r))),
             )
         names = {r.get("device_name") for r in mine}
@@ -156,6 +156,15 @@ def runtime_plan(data: Mapping) -> list[Panel]:
     return panels
 
 
+def _is_baseline(row: Mapping) -> bool:
+    """An eager row in the default memory format: what the other bars are compared with."""
+    return _mode(row) == "eager" and not _layout(row)
+
+
+def _ms(value: float) -> str:
+    return f"{value:.0f} ms" if value >= 100 else f"{value:.3g} ms"
+
+
 def _mode_of(variant: str) -> str:
     """The mode in a variant label ('fp16 compile channels_last' -> 'compile')."""
     words = [w for w in variant.split() if w != "channels_last"]
@@ -168,7 +177,8 @@ def _latency(row: Mapping) -> float | None:
 
 
 def _label(bar: Bar) -> str:
-    text = f"{bar.latency_ms:.3g} ms"
+    assert bar.latency_ms is not None, "failed cells have no label"
+    text = _ms(bar.latency_ms)
     if bar.speedup is not None:
         text += f"  {bar.speedup:.2f}x"
     if bar.drift is not None:
