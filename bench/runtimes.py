@@ -20,7 +20,9 @@ Runtimes (CPU):
 ``openvino``
     OpenVINO's ``convert_model`` of the same ONNX file, compiled for ``CPU`` with the inference
     precision pinned to f32 (on CPUs with AVX-512 BF16 OpenVINO would otherwise run bf16 and its
-    row would not be a float32 runtime).
+    row would not be a float32 runtime). Its CPU plugin runs max pooling with indices (what
+    ENet's and SegNet's decoders unpool with) in its reference implementation, most of their
+    OpenVINO time (``scripts/openvino_layers.py`` shows where the time goes).
 ``int8``
     Post-training static quantization with ONNX Runtime's quantizer (QDQ format, per-channel
     signed int8 weights, unsigned int8 activations, MinMax calibration on ``calibration``, a
