@@ -21,6 +21,7 @@ cells that are missing and shards of one sweep can be merged.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -178,12 +179,24 @@ RECORDS: dict[str, type[Record]] = {
 ERROR_CHARS = 500  # a failed row's ``error``: enough for the reason, short enough for a table
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # terminal colours some libraries put in messages
+
+
 def error_text(reason: BaseException | str) -> str:
-    """One line for a failure: ``Type: message`` of an exception, or the reason given."""
-    text = (
-        f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
-    )
-    return " ".join(text.split())[:ERROR_CHARS]
+    """One line for a failure: ``Type: message`` of an exception, or the reason given. An
+    exception raised from another (``raise ... from``, as exporters wrap their tracer's errors)
+    gives the first line of its own message, then the root cause, which says what went wrong."""
+    if isinstance(reason, BaseException):
+        root = reason
+        while root.__cause__ is not None and root.__cause__ is not root:
+            root = root.__cause__
+        text = f"{type(reason).__name__}: {reason}"
+        if root is not reason:
+            first = (str(reason).strip().splitlines() or [""])[0]
+            text = f"{type(reason).__name__}: {first} Caused by {type(root).__name__}: {root}"
+    else:
+        text = str(reason)
+    return " ".join(_ANSI.sub("", text).split())[:ERROR_CHARS]
 
 
 def failed_row(reason: BaseException | str, **fields: Any) -> dict:

@@ -298,3 +298,23 @@ def test_one_atomic_writer_keeps_the_old_file_when_a_write_fails(tmp_path):
     with atomic_path(target) as tmp:
         tmp.write_text("new")
     assert target.read_text() == "new"
+
+
+def test_error_text_is_one_plain_line_with_the_root_cause():
+    from bench.records import ERROR_CHARS, error_text
+
+    try:
+        try:
+            raise ValueError("could not guard on data-dependent expression u1 > 4000")
+        except ValueError as inner:
+            raise RuntimeError(
+                "Failed to export.\n\x1b[96mThis is step 1/3\x1b[0m\nmore"
+            ) from inner
+    except RuntimeError as exc:
+        text = error_text(exc)
+    assert text == (
+        "RuntimeError: Failed to export. Caused by ValueError: could not guard on "
+        "data-dependent expression u1 > 4000"
+    )
+    assert error_text(KeyError("x" * 2000)).startswith("KeyError: 'xxx")
+    assert len(error_text("y " * 2000)) == ERROR_CHARS and "\n" not in error_text("a\nb")
