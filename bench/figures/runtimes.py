@@ -94,10 +94,10 @@ def runtime_plan(data: Mapping) -> list[Panel]:
         for r in table_rows(data, "efficiency")
         if r.get("kind") != "classical" and size_of(r) and (not is_ok(r) or _latency(r))
     ]
-    per_system = Counter((r.get("device"), r["system"]) for r in rows)
-    if not rows or not any(
-        len({_mode(r) for r in rows if (r.get("device"), r["system"]) == k}) > 1 for k in per_system
-    ):
+    modes: dict[tuple, set[str]] = {}
+    for r in rows:
+        modes.setdefault((r.get("device"), r["system"]), set()).add(_mode(r))
+    if not any(len(m) > 1 for m in modes.values()):
         return []
     drifts = _drift_by_runtime(data)
     panels = []
@@ -119,10 +119,8 @@ def runtime_plan(data: Mapping) -> list[Panel]:
             return f"{r.get('precision')} {mode}" if several else mode
 
         order = {m: i for i, m in enumerate(MODE_ORDER)}
-        variants = sorted(
-            dict.fromkeys(variant(r) for r in mine),
-            key=lambda v: (order.get(_mode_of(v), len(order)), v),
-        )
+        by_mode = sorted(mine, key=lambda r: (order.get(_mode(r), len(order)), variant(r)))
+        variants = list(dict.fromkeys(variant(r) for r in by_mode))
         eager: dict[tuple, float | None] = {}  # the default memory format's eager row first
         for r in sorted(mine, key=lambda r: bool(r.get("channels_last"))):
             if _mode(r) == "eager" and is_ok(r):
@@ -163,12 +161,6 @@ def _is_baseline(row: Mapping) -> bool:
 
 def _ms(value: float) -> str:
     return f"{value:.0f} ms" if value >= 100 else f"{value:.3g} ms"
-
-
-def _mode_of(variant: str) -> str:
-    """The mode in a variant label ('fp16 compile channels_last' -> 'compile')."""
-    words = [w for w in variant.split() if w != "channels_last"]
-    return words[-1]
 
 
 def _latency(row: Mapping) -> float | None:
